@@ -1,0 +1,86 @@
+"""Fourier-domain filtering and folding written against an array namespace.
+
+These functions run unchanged on NumPy and CuPy arrays (``xp`` is taken
+from the input).  They are the ``backend="numpy"`` path, the building block
+of the ``backend="cupy"`` path, and the readable twin of the numba kernels in
+:mod:`skscatter._kernels._fourier_numba`.
+
+Spectra of real signals are stored as half spectra (the output of
+``rfft2``): ``x_half[..., u, v]`` for ``v <= N // 2``.  The other half
+follows from Hermitian symmetry, ``X[u, v] = conj(X[-u mod M, N - v])``.
+"""
+
+
+def hermitian_full(x_half, n_cols, xp):
+    """Rebuild the full ``(..., M, n_cols)`` spectrum from an rfft2 half spectrum."""
+    M = x_half.shape[-2]
+    n_missing = n_cols - x_half.shape[-1]
+    if n_missing == 0:
+        return x_half
+    rows = (-xp.arange(M)) % M
+    # Columns n_cols - v for v = n_half .. n_cols - 1, i.e. n_missing .. 1.
+    cols = xp.arange(n_missing, 0, -1)
+    tail = xp.conj(x_half[..., rows, :][..., cols])
+    return xp.concatenate([x_half, tail], axis=-1)
+
+
+def fold(x, k, xp):
+    """Periodise a spectrum of shape ``(..., M, N)`` down to ``(..., M/k, N/k)``.
+
+    Averaging the ``k * k`` aliased copies is the spectrum of the spatial
+    decimation ``x[::k, ::k]`` (with NumPy's FFT normalisation).
+    """
+    if k == 1:
+        return x
+    *lead, M, N = x.shape
+    return xp.mean(xp.reshape(x, (*lead, k, M // k, k, N // k)), axis=(-4, -2))
+
+
+def filter_fold(x_half, filters, k, n_cols, xp):
+    """Multiply each half spectrum by each filter, then fold by ``k``.
+
+    Parameters
+    ----------
+    x_half : array of shape (R, M, n_cols // 2 + 1), complex
+        Half spectra of ``R`` real signals.
+    filters : array of shape (P, M, n_cols), real
+        Full Fourier-domain filters (not Hermitian: wavelets are oriented).
+    k : int
+        Folding factor; ``M`` and ``n_cols`` are multiples of ``k``.
+    n_cols : int
+        Number of columns of the full spectrum.
+    xp : module
+        Array namespace.
+
+    Returns
+    -------
+    out : array of shape (R, P, M // k, n_cols // k), complex
+    """
+    full = hermitian_full(x_half, n_cols, xp)
+    return fold(full[:, None, :, :] * filters[None, :, :, :], k, xp)
+
+
+def lowpass_fold(x_half, phi, k, n_cols, xp):
+    """Low-pass filter half spectra with a symmetric filter and fold by ``k``.
+
+    Parameters
+    ----------
+    x_half : array of shape (R, M, n_cols // 2 + 1), complex
+    phi : array of shape (M, n_cols), real and even
+    k : int
+    n_cols : int
+    xp : module
+
+    Returns
+    -------
+    out_half : array of shape (R, M // k, (n_cols // k) // 2 + 1), complex
+        Half spectrum of the low-passed, decimated real signals.
+    """
+    full = hermitian_full(x_half, n_cols, xp) * phi
+    folded = fold(full, k, xp)
+    return folded[..., : (n_cols // k) // 2 + 1]
+
+
+def modulus(z, xp):
+    """Elementwise complex modulus."""
+    return xp.abs(z)

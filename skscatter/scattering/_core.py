@@ -1,0 +1,154 @@
+"""The 2D scattering algorithm, written once for every backend.
+
+Notation (Mallat 2012; Bruna & Mallat 2013): for an image ``x``, low-pass
+``phi_J`` and wavelets ``psi_{j, theta}``,
+
+* order 0: ``S0 x = x * phi_J``
+* order 1: ``S1 x[j1, t1] = |x * psi_{j1, t1}| * phi_J``
+* order 2: ``S2 x[j1, t1, j2, t2] = ||x * psi_{j1, t1}| * psi_{j2, t2}| * phi_J``
+  for ``j2 > j1``
+
+each sampled every ``2**J`` pixels.  Convolutions are products in Fourier;
+subsampling by ``k`` is a fold of the spectrum (see
+:func:`skscatter._kernels._fourier_xp.fold`), applied as early as the
+bandwidth of each filter allows, exactly as kymatio's ``Scattering2D`` does.
+Every real signal is transformed with ``rfft2`` and only its half spectrum
+is kept; the kernels rebuild the other half on the fly.
+
+Path order (the reference's): S0, then S1 in ``(j1, t1)`` order, then S2
+grouped by parent ``(j1, t1)``, each group in ``(j2, t2)`` order.
+"""
+
+import numpy as np
+
+
+def n_paths(J, L, max_order):
+    """Number of scattering paths: ``1 + J L`` (+ ``L**2 J (J - 1) / 2`` at order 2).
+
+    Examples
+    --------
+    >>> n_paths(2, 8, 2), n_paths(4, 8, 2), n_paths(2, 8, 1)
+    (81, 417, 17)
+    """
+    n = 1 + J * L
+    if max_order >= 2:
+        n += L * L * J * (J - 1) // 2
+    return n
+
+
+def scattering_paths(J, L, max_order):
+    """List the paths in output order as ``(order, j1, t1, j2, t2)``; -1 marks unused.
+
+    Examples
+    --------
+    >>> scattering_paths(2, 1, 2)
+    [(0, -1, -1, -1, -1), (1, 0, 0, -1, -1), (1, 1, 0, -1, -1), (2, 0, 0, 1, 0)]
+    """
+    paths = [(0, -1, -1, -1, -1)]
+    paths += [(1, j1, t1, -1, -1) for j1 in range(J) for t1 in range(L)]
+    if max_order >= 2:
+        paths += [
+            (2, j1, t1, j2, t2)
+            for j1 in range(J)
+            for t1 in range(L)
+            for j2 in range(j1 + 1, J)
+            for t2 in range(L)
+        ]
+    return paths
+
+
+def output_size(size, J):
+    """Output samples along an axis of ``size`` pixels: ``size // 2**J``, at least 1.
+
+    The reference crops one coarse sample of padding on each side, leaving
+    ``size // 2**J``; for an axis shorter than ``2**J`` we keep the first
+    coarse sample instead of returning nothing, so the transform is total.
+    """
+    return max(1, size // 2**J)
+
+
+def reflect_indices(size, before, total):
+    """Indices into an axis of ``size`` that reflect-pad it (as ``np.pad(mode="reflect")``).
+
+    Works for any pad width, including pads wider than the axis, and for
+    ``size == 1`` (a constant extension).
+
+    Examples
+    --------
+    >>> reflect_indices(3, 2, 7).tolist()
+    [2, 1, 0, 1, 2, 1, 0]
+    """
+    positions = np.arange(total) - before
+    if size == 1:
+        return np.zeros(total, dtype=np.intp)
+    period = 2 * (size - 1)
+    positions = np.mod(positions, period)
+    return np.where(positions < size, positions, period - positions).astype(np.intp)
+
+
+def pad_images(x, padded, xp):
+    """Reflect-pad ``(B, H, W)`` images to ``padded = (M, N)``, centred as the reference."""
+    _, H, W = x.shape
+    M, N = padded
+    rows = xp.asarray(reflect_indices(H, (M - H) // 2, M))
+    cols = xp.asarray(reflect_indices(W, (N - W) // 2, N))
+    return x[:, rows][:, :, cols]
+
+
+def scattering_2d(x, bank, max_order, out_shape, ops):
+    """Scattering coefficients of a batch of padded images.
+
+    Parameters
+    ----------
+    x : array of shape (B, M, N), float32 or float64
+        Images already padded to the size the filter bank was built for.
+    bank : MorletFilterBank
+        Filters as arrays of the ``ops`` namespace, in the dtype of ``x``.
+    max_order : {1, 2}
+        Highest scattering order.
+    out_shape : tuple of int
+        ``(H', W')``: coarse samples kept per axis (see :func:`output_size`).
+    ops : FourierOps
+        Backend operations (:mod:`skscatter._kernels.fourier`).
+
+    Returns
+    -------
+    S : array of shape (B, n_paths, H', W'), dtype of ``x``
+    """
+    xp = ops.xp
+    J, L = bank.J, bank.L
+    B, M, N = x.shape
+    Ho, Wo = out_shape
+    out = xp.empty((B, n_paths(J, L, max_order), Ho, Wo), dtype=x.dtype)
+
+    def average(u_half, res, n_cols):
+        # Low-pass at resolution 2**-res, decimate to 2**-J, drop the padding.
+        k = 2 ** (J - res)
+        s = ops.irfft2(ops.lowpass_fold(u_half, bank.phi[res], k, n_cols), n_cols // k)
+        return s[:, 1 : 1 + Ho, 1 : 1 + Wo]
+
+    x_half = ops.rfft2(x)
+    out[:, 0] = average(x_half, 0, N)
+    first_child = 1 + J * L
+    for j1 in range(J):
+        k1 = 2**j1
+        m1, n1 = M // k1, N // k1
+        w1 = ops.filter_fold(x_half, bank.psi[0][j1 * L : (j1 + 1) * L], k1, N)
+        u1_half = ops.rfft2(ops.modulus(ops.ifft2(w1))).reshape(B * L, m1, n1 // 2 + 1)
+        out[:, 1 + j1 * L : 1 + (j1 + 1) * L] = average(u1_half, j1, n1).reshape(B, L, Ho, Wo)
+        if max_order < 2 or j1 == J - 1:
+            continue
+        n_children = L * (J - 1 - j1)
+        for j2 in range(j1 + 1, J):
+            k2 = 2 ** (j2 - j1)
+            m2, n2 = m1 // k2, n1 // k2
+            w2 = ops.filter_fold(u1_half, bank.psi[j1][j2 * L : (j2 + 1) * L], k2, n1)
+            u2_half = ops.rfft2(ops.modulus(ops.ifft2(w2))).reshape(B * L * L, m2, n2 // 2 + 1)
+            s2 = average(u2_half, j2, n2).reshape(B, L * L, Ho, Wo)
+            # Child (j2, t2) of parent (j1, t1) sits at
+            # first_child + t1 * n_children + (j2 - j1 - 1) * L + t2.
+            t1, t2 = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
+            index = first_child + t1 * n_children + (j2 - j1 - 1) * L + t2
+            out[:, xp.asarray(index.ravel())] = s2
+        first_child += L * n_children
+    return out

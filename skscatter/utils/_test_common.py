@@ -1,0 +1,19 @@
+"""Parameters the common-check suite uses for each public estimator.
+
+sklearn's checks feed tiny images (1 x 2 up to 1 x 10 pixels); ``J=1`` is the
+largest scale such images admit (``J=2`` needs 4 pixels along one axis and is
+rejected with a clear error, tested separately).
+"""
+
+from ..scattering import ScatteringTransformer
+
+INIT_PARAMS = {
+    ScatteringTransformer: [dict(J=1), dict(J=1, L=3, backend="numpy"), dict(J=1, output="mean", log=True)],
+}
+
+
+def estimators_to_check():
+    """Yield an instance of each public estimator for each parameter set."""
+    for cls, param_sets in INIT_PARAMS.items():
+        for params in param_sets:
+            yield cls(**params)

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from skscatter._kernels.fourier import get_fourier_ops
+from skscatter.scattering._core import n_paths, pad_images, reflect_indices, scattering_2d, scattering_paths
+from skscatter.scattering._filter_bank import filter_bank, padded_shape
+from tests._reference import scattering_reference
+
+
+@pytest.mark.parametrize("size, before, total", [(5, 3, 13), (3, 7, 20), (1, 4, 8), (2, 5, 12), (8, 0, 8)])
+def test_reflect_indices_match_numpy_pad(size, before, total):
+    x = np.arange(size)
+    expected = np.pad(x, (before, total - size - before), mode="reflect")
+    np.testing.assert_array_equal(x[reflect_indices(size, before, total)], expected)
+
+
+@pytest.mark.parametrize("J, L, max_order", [(1, 8, 2), (2, 8, 2), (3, 8, 2), (4, 8, 2), (3, 6, 1), (3, 3, 2)])
+def test_path_count_matches_path_list(J, L, max_order):
+    paths = scattering_paths(J, L, max_order)
+    assert len(paths) == n_paths(J, L, max_order)
+    # Second-order paths only go to coarser scales, grouped by parent.
+    second = [p for p in paths if p[0] == 2]
+    assert all(j2 > j1 for _, j1, _, j2, _ in second)
+    assert second == sorted(second)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize(
+    "shape, J, L, max_order",
+    [((16, 16), 2, 4, 2), ((13, 21), 2, 3, 2), ((8, 8), 3, 2, 2), ((3, 17), 2, 4, 2), ((1, 9), 1, 5, 2), ((24, 10), 3, 4, 1)],
+)
+def test_core_matches_float64_reference(backend, shape, J, L, max_order, global_random_seed):
+    # Non-square sizes, sizes that are not multiples of 2**J, 2**J equal to
+    # or larger than one side, odd L: the half-spectrum core equals the
+    # plain full-spectrum definition.
+    rng = np.random.default_rng(global_random_seed)
+    images = rng.normal(size=(3, *shape))
+    padded = padded_shape(shape, J)
+    bank = filter_bank(*padded, J, L)
+    out_shape = tuple(max(1, s // 2**J) for s in shape)
+    ops = get_fourier_ops(backend, 1)
+    got = scattering_2d(pad_images(images, padded, np), bank, max_order, out_shape, ops)
+    expected = scattering_reference(images, J, L, max_order, bank)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
