@@ -60,25 +60,23 @@ def filter_fold(x_half, filters, k, n_cols, xp):
     return fold(full[:, None, :, :] * filters[None, :, :, :], k, xp)
 
 
-def lowpass_fold(x_half, phi, k, n_cols, xp):
-    """Low-pass filter half spectra with a symmetric filter and fold by ``k``.
+def lowpass(u, rows, cols, xp):
+    """Low-pass, decimate and crop real maps with separable matrices.
 
     Parameters
     ----------
-    x_half : array of shape (R, M, n_cols // 2 + 1), complex
-    phi : array of shape (M, n_cols), real and even
-    k : int
-    n_cols : int
+    u : array of shape (R, m, n), real
+    rows : array of shape (H', m)
+    cols : array of shape (W', n)
     xp : module
 
     Returns
     -------
-    out_half : array of shape (R, M // k, (n_cols // k) // 2 + 1), complex
-        Half spectrum of the low-passed, decimated real signals.
+    s : array of shape (R, H', W'), ``s[r] = rows @ u[r] @ cols.T``
     """
-    full = hermitian_full(x_half, n_cols, xp) * phi
-    folded = fold(full, k, xp)
-    return folded[..., : (n_cols // k) // 2 + 1]
+    # A stack of small products: each map's result is computed on its own,
+    # so it does not depend on how maps were batched.
+    return xp.matmul(xp.matmul(rows, u), cols.T)
 
 
 def modulus(z, xp):

@@ -3,25 +3,56 @@
 The scattering algorithm (:mod:`skscatter.scattering._core`) is written once
 against the small interface below; the backend decides who does the work:
 
-========  ===========================  ===================================
-backend   FFTs                         filter/fold/modulus
-========  ===========================  ===================================
-numpy     ``scipy.fft`` (``workers``)  NumPy array expressions
-numba     ``scipy.fft`` (``workers``)  fused numba kernels, parallel
-cupy      ``cupyx.scipy.fft``          cupy array expressions (same code
-                                       as the numpy path)
-========  ===========================  ===================================
+========  ===========================  ==============================  ==========
+backend   FFTs                         filter + fold, modulus          low-pass
+========  ===========================  ==============================  ==========
+numpy     ``scipy.fft`` (``workers``)  NumPy array expressions         BLAS GEMM
+numba     ``scipy.fft`` (``workers``)  fused numba kernels, parallel   BLAS GEMM
+cupy      ``cupyx.scipy.fft``          cupy array expressions          cuBLAS
+========  ===========================  ==============================  ==========
+
+The numpy and cupy backends share one implementation
+(:mod:`skscatter._kernels._fourier_xp`); the numba kernels are its twins.
 """
+
+from contextlib import ExitStack
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft
+from threadpoolctl import threadpool_limits
 
+from ..scattering._filter_bank import filter_bank, map_filter_bank
 from . import _fourier_xp
 from ._threads import limit_numba_threads
 
 
+@lru_cache(maxsize=8)
+def _interleaved_filter_bank(M, N, J, L, dtype):
+    # Each real wavelet value twice, to multiply interleaved (re, im) pairs.
+    def interleave(a):
+        a = np.repeat(a, 2, axis=-1)
+        a.setflags(write=False)
+        return a
+
+    return map_filter_bank(filter_bank(M, N, J, L, dtype), lambda a: a, interleave)
+
+
+@lru_cache(maxsize=8)
+def _device_filter_bank(M, N, J, L, dtype, device_id):
+    import cupy
+
+    with cupy.cuda.Device(device_id):
+        return map_filter_bank(filter_bank(M, N, J, L, dtype), cupy.asarray)
+
+
+def _interleaved(z):
+    """Real view of a C-contiguous complex array: last axis doubled, (re, im) pairs."""
+    return z.view(z.real.dtype)
+
+
 class NumpyFourierOps:
-    """Array-expression path on NumPy, FFTs by scipy.fft with ``workers``."""
+    """Array-expression path on NumPy; FFTs by scipy.fft with ``workers``."""
 
     name = "numpy"
     xp = np
@@ -32,36 +63,34 @@ class NumpyFourierOps:
     def asarray(self, a):
         return np.asarray(a)
 
+    def filter_bank(self, M, N, J, L, dtype):
+        """The Morlet filter bank in the layout and on the device this backend uses."""
+        return filter_bank(M, N, J, L, dtype)
+
     def rfft2(self, x):
         return scipy.fft.rfft2(x, workers=self.n_threads)
-
-    def irfft2(self, x_half, n_cols):
-        return scipy.fft.irfft2(x_half, s=(x_half.shape[-2], n_cols), workers=self.n_threads)
 
     def ifft2(self, x):
         return scipy.fft.ifft2(x, workers=self.n_threads, overwrite_x=True)
 
     def filter_fold(self, x_half, filters, k, n_cols):
+        """``(R, P, M/k, n_cols/k)``: each half spectrum times each filter, folded by ``k``."""
         return _fourier_xp.filter_fold(x_half, filters, k, n_cols, self.xp)
-
-    def lowpass_fold(self, x_half, phi, k, n_cols):
-        return _fourier_xp.lowpass_fold(x_half, phi, k, n_cols, self.xp)
 
     def modulus(self, z):
         return _fourier_xp.modulus(z, self.xp)
 
+    def lowpass(self, u, rows, cols):
+        """``rows @ u[r] @ cols.T`` for each real map ``u[r]`` (see MorletFilterBank)."""
+        return _fourier_xp.lowpass(u, rows, cols, self.xp)
+
     def threads(self):
-        """Context in which the heavy calls run (thread limits)."""
-        return limit_numba_threads(None)
+        """Context in which the heavy calls run: BLAS limited to ``n_threads``.
 
-
-def _check_fold_shapes(x_half, n_rows_filter, n_cols, k):
-    R, M, n_half = x_half.shape
-    if M != n_rows_filter or n_half != n_cols // 2 + 1 or M % k or n_cols % k:
-        raise ValueError(
-            f"Inconsistent spectrum {x_half.shape}, filter rows {n_rows_filter}, "
-            f"n_cols={n_cols} and fold k={k}."
-        )
+        Unbounded BLAS threads would also spin and steal cores from the FFT
+        workers and numba threads.
+        """
+        return threadpool_limits(self.n_threads, user_api="blas")
 
 
 class NumbaFourierOps(NumpyFourierOps):
@@ -71,41 +100,41 @@ class NumbaFourierOps(NumpyFourierOps):
 
     def __init__(self, n_threads=1):
         super().__init__(n_threads)
-        # Imported here so that numba compiles (or loads from cache) only
+        # Imported here so that numba compiles (or loads from its cache) only
         # when this backend is used.
         from . import _fourier_numba
 
         serial = n_threads == 1
         self._filter_fold = _fourier_numba.filter_fold_serial if serial else _fourier_numba.filter_fold
-        self._lowpass_fold = _fourier_numba.lowpass_fold_serial if serial else _fourier_numba.lowpass_fold
         self._modulus = _fourier_numba.modulus_serial if serial else _fourier_numba.modulus
 
-    def filter_fold(self, x_half, filters, k, n_cols):
-        _check_fold_shapes(x_half, filters.shape[1], n_cols, k)
-        if filters.shape[2] != n_cols:
-            raise ValueError(f"filters have {filters.shape[2]} columns, expected {n_cols}.")
-        R, M, _ = x_half.shape
-        out = np.empty((R, filters.shape[0], M // k, n_cols // k), dtype=x_half.dtype)
-        self._filter_fold(x_half, filters, k, out)
-        return out
+    def filter_bank(self, M, N, J, L, dtype):
+        return _interleaved_filter_bank(M, N, J, L, np.dtype(dtype))
 
-    def lowpass_fold(self, x_half, phi, k, n_cols):
-        _check_fold_shapes(x_half, phi.shape[0], n_cols, k)
-        if phi.shape[1] != n_cols:
-            raise ValueError(f"phi has {phi.shape[1]} columns, expected {n_cols}.")
-        R, M, _ = x_half.shape
-        out = np.empty((R, M // k, (n_cols // k) // 2 + 1), dtype=x_half.dtype)
-        self._lowpass_fold(x_half, phi, k, out)
+    def filter_fold(self, x_half, filters, k, n_cols):
+        # filters come from self.filter_bank: (P, M, 2 * n_cols) interleaved.
+        R, M, n_half = x_half.shape
+        if filters.shape[1:] != (M, 2 * n_cols) or n_half != n_cols // 2 + 1 or M % k or n_cols % k:
+            raise ValueError(
+                f"Inconsistent spectrum {x_half.shape}, interleaved filters {filters.shape}, "
+                f"n_cols={n_cols} and fold k={k}."
+            )
+        x_half = np.ascontiguousarray(x_half)
+        out = np.empty((R, filters.shape[0], M // k, n_cols // k), dtype=x_half.dtype)
+        self._filter_fold(_interleaved(x_half), filters, k, n_cols, _interleaved(out))
         return out
 
     def modulus(self, z):
         z = np.ascontiguousarray(z)
         out = np.empty(z.shape, dtype=z.real.dtype)
-        self._modulus(z.reshape(-1), out.reshape(-1))
+        self._modulus(_interleaved(z).reshape(-1), out.reshape(-1))
         return out
 
     def threads(self):
-        return limit_numba_threads(self.n_threads)
+        stack = ExitStack()
+        stack.enter_context(super().threads())
+        stack.enter_context(limit_numba_threads(self.n_threads))
+        return stack
 
 
 class CupyFourierOps(NumpyFourierOps):
@@ -125,11 +154,11 @@ class CupyFourierOps(NumpyFourierOps):
     def asarray(self, a):
         return self.xp.asarray(a)
 
+    def filter_bank(self, M, N, J, L, dtype):
+        return _device_filter_bank(M, N, J, L, np.dtype(dtype), self.xp.cuda.Device().id)
+
     def rfft2(self, x):
         return self._fft.rfft2(x)
-
-    def irfft2(self, x_half, n_cols):
-        return self._fft.irfft2(x_half, s=(x_half.shape[-2], n_cols))
 
     def ifft2(self, x):
         return self._fft.ifft2(x, overwrite_x=True)

@@ -12,8 +12,10 @@ each sampled every ``2**J`` pixels.  Convolutions are products in Fourier;
 subsampling by ``k`` is a fold of the spectrum (see
 :func:`skscatter._kernels._fourier_xp.fold`), applied as early as the
 bandwidth of each filter allows, exactly as kymatio's ``Scattering2D`` does.
-Every real signal is transformed with ``rfft2`` and only its half spectrum
-is kept; the kernels rebuild the other half on the fly.
+Every real signal that needs a spectrum is transformed with ``rfft2`` and
+only its half spectrum is kept; the kernels rebuild the other half on the
+fly.  The final low-pass, decimation and crop of each map is a separable
+linear map, applied as two matrix products (see ``MorletFilterBank``).
 
 Path order (the reference's): S0, then S1 in ``(j1, t1)`` order, then S2
 grouped by parent ``(j1, t1)``, each group in ``(j2, t2)`` order.
@@ -121,30 +123,30 @@ def scattering_2d(x, bank, max_order, out_shape, ops):
     Ho, Wo = out_shape
     out = xp.empty((B, n_paths(J, L, max_order), Ho, Wo), dtype=x.dtype)
 
-    def average(u_half, res, n_cols):
-        # Low-pass at resolution 2**-res, decimate to 2**-J, drop the padding.
-        k = 2 ** (J - res)
-        s = ops.irfft2(ops.lowpass_fold(u_half, bank.phi[res], k, n_cols), n_cols // k)
-        return s[:, 1 : 1 + Ho, 1 : 1 + Wo]
+    def average(u, res):
+        # Low-pass at resolution 2**-res, decimate to 2**-J, drop the padding:
+        # two small matrix products (the low-pass filter is separable).
+        R = u.shape[0] * (u.shape[1] if u.ndim == 4 else 1)
+        u = u.reshape(R, *u.shape[-2:])
+        return ops.lowpass(u, bank.lowpass_rows[res], bank.lowpass_cols[res])
 
     x_half = ops.rfft2(x)
-    out[:, 0] = average(x_half, 0, N)
+    out[:, 0] = average(x, 0)
     first_child = 1 + J * L
     for j1 in range(J):
         k1 = 2**j1
         m1, n1 = M // k1, N // k1
-        w1 = ops.filter_fold(x_half, bank.psi[0][j1 * L : (j1 + 1) * L], k1, N)
-        u1_half = ops.rfft2(ops.modulus(ops.ifft2(w1))).reshape(B * L, m1, n1 // 2 + 1)
-        out[:, 1 + j1 * L : 1 + (j1 + 1) * L] = average(u1_half, j1, n1).reshape(B, L, Ho, Wo)
+        u1 = ops.modulus(ops.ifft2(ops.filter_fold(x_half, bank.psi[0][j1 * L : (j1 + 1) * L], k1, N)))
+        out[:, 1 + j1 * L : 1 + (j1 + 1) * L] = average(u1, j1).reshape(B, L, Ho, Wo)
         if max_order < 2 or j1 == J - 1:
             continue
+        # Only maps with children need their spectrum.
+        u1_half = ops.rfft2(u1).reshape(B * L, m1, n1 // 2 + 1)
         n_children = L * (J - 1 - j1)
         for j2 in range(j1 + 1, J):
             k2 = 2 ** (j2 - j1)
-            m2, n2 = m1 // k2, n1 // k2
             w2 = ops.filter_fold(u1_half, bank.psi[j1][j2 * L : (j2 + 1) * L], k2, n1)
-            u2_half = ops.rfft2(ops.modulus(ops.ifft2(w2))).reshape(B * L * L, m2, n2 // 2 + 1)
-            s2 = average(u2_half, j2, n2).reshape(B, L * L, Ho, Wo)
+            s2 = average(ops.modulus(ops.ifft2(w2)), j2).reshape(B, L * L, Ho, Wo)
             # Child (j2, t2) of parent (j1, t1) sits at
             # first_child + t1 * n_children + (j2 - j1 - 1) * L + t2.
             t1, t2 = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")

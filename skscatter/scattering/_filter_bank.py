@@ -14,6 +14,12 @@ Andreux et al. 2020) so that outputs agree with the reference implementation:
 * multi-resolution copies are made by zeroing the frequencies that the
   coarser grid cannot hold and folding (alias-summing) the spectrum.
 
+The low-pass filter is separable (an axis-aligned Gaussian, with a separable
+band mask and fold), so "multiply by phi, decimate by k, drop the padding" is
+also stored as a pair of small real matrices (see :func:`lowpass_matrix`):
+the scattering core averages with two matrix products instead of an FFT
+round trip, and gets the same numbers.
+
 Everything here is pure NumPy and cached with :func:`functools.lru_cache`, so
 that clones of an estimator inside cross-validation share one filter bank.
 """
@@ -47,6 +53,12 @@ class MorletFilterBank(NamedTuple):
         shape ``(J * L, M // 2**r, N // 2**r)``, in ``(j, theta)`` C order,
         for ``r = 0 .. max(J - 2, 0)``.  Only wavelets with ``j > r`` are ever
         applied at resolution ``r > 0``.
+    lowpass_rows, lowpass_cols : tuple of ndarray
+        ``lowpass_rows[r]`` of shape ``(H', M // 2**r)`` and
+        ``lowpass_cols[r]`` of shape ``(W', N // 2**r)``: a real map ``U``
+        at resolution ``2**-r`` low-passed by ``phi[r]``, sampled every
+        ``2**J`` pixels and cropped, is ``lowpass_rows[r] @ U @
+        lowpass_cols[r].T``.
     J : int
         Number of scales.
     L : int
@@ -55,6 +67,8 @@ class MorletFilterBank(NamedTuple):
 
     phi: tuple
     psi: tuple
+    lowpass_rows: tuple
+    lowpass_cols: tuple
     J: int
     L: int
 
@@ -218,6 +232,47 @@ def periodize_filter_fft(filter_hat, res):
     return folded.sum(axis=(-4, -2))
 
 
+def lowpass_matrix(multiplier, k, n_out):
+    """Matrix of "filter, decimate by ``k``, keep samples ``1 .. n_out``" in 1D.
+
+    Filtering a length-``m`` signal by the real, even Fourier multiplier
+    ``multiplier``, averaging the ``k`` aliased copies of its spectrum (the
+    spectrum of ``signal[::k]``), inverting, and dropping the first coarse
+    sample of padding is the linear map ``C @ signal`` with
+    ``C[y, i] = h[(k * (y + 1) - i) mod m]``, ``h`` the inverse DFT of the
+    multiplier.
+
+    Parameters
+    ----------
+    multiplier : ndarray of shape (m,)
+        Real, even (``multiplier[i] == multiplier[-i]``) Fourier multiplier.
+    k : int
+        Decimation factor; divides ``m``.
+    n_out : int
+        Samples kept.
+
+    Returns
+    -------
+    C : ndarray of shape (n_out, m)
+
+    Examples
+    --------
+    >>> a = np.ones(8)                     # identity filter
+    >>> lowpass_matrix(a, 2, 2)            # picks samples 2 and 4
+    array([[0., 0., 1., 0., 0., 0., 0., 0.],
+           [0., 0., 0., 0., 1., 0., 0., 0.]])
+    """
+    m = multiplier.shape[0]
+    h = np.fft.ifft(multiplier).real
+    centres = k * (np.arange(n_out) + 1)
+    return h[np.mod(centres[:, None] - np.arange(m)[None, :], m)]
+
+
+def _separable_factors(phi_hat):
+    # phi_hat[u, v] == rows[u] * cols[v] for a separable filter.
+    return phi_hat[:, 0], phi_hat[0, :] / phi_hat[0, 0]
+
+
 @lru_cache(maxsize=16)
 def _filter_bank_float64(M, N, J, L):
     psi_full = np.empty((J * L, M, N), dtype=np.float64)
@@ -230,7 +285,14 @@ def _filter_bank_float64(M, N, J, L):
     phi_full = np.fft.fft2(gaussian_2d(M, N, 0.8 * 2 ** (J - 1))).real
     phi = tuple(periodize_filter_fft(phi_full, r) for r in range(J))
     psi = tuple(periodize_filter_fft(psi_full, r) for r in range(max(J - 1, 1)))
-    return MorletFilterBank(phi=phi, psi=psi, J=J, L=L)
+    # Output samples per axis: size // 2**J (at least 1) = M // 2**J - 2.
+    n_rows, n_cols = max(1, M // 2**J - 2), max(1, N // 2**J - 2)
+    rows, cols = [], []
+    for r, phi_r in enumerate(phi):
+        a, b = _separable_factors(phi_r)
+        rows.append(lowpass_matrix(a, 2 ** (J - r), n_rows))
+        cols.append(lowpass_matrix(b, 2 ** (J - r), n_cols))
+    return MorletFilterBank(phi=phi, psi=psi, lowpass_rows=tuple(rows), lowpass_cols=tuple(cols), J=J, L=L)
 
 
 def _readonly(a, dtype):
@@ -269,10 +331,17 @@ def filter_bank(M, N, J, L, dtype=np.float64):
     if M % step or N % step:
         raise ValueError(f"Padded size ({M}, {N}) must be a multiple of 2**J={step}.")
     bank = _filter_bank_float64(int(M), int(N), int(J), int(L))
-    dtype = np.dtype(dtype)
+    return map_filter_bank(bank, lambda a: _readonly(a, dtype))
+
+
+def map_filter_bank(bank, transform, psi_transform=None):
+    """Apply ``transform`` to every array of ``bank`` (``psi_transform`` to ``psi``)."""
+    psi_transform = psi_transform or transform
     return MorletFilterBank(
-        phi=tuple(_readonly(p, dtype) for p in bank.phi),
-        psi=tuple(_readonly(p, dtype) for p in bank.psi),
-        J=J,
-        L=L,
+        phi=tuple(transform(a) for a in bank.phi),
+        psi=tuple(psi_transform(a) for a in bank.psi),
+        lowpass_rows=tuple(transform(a) for a in bank.lowpass_rows),
+        lowpass_cols=tuple(transform(a) for a in bank.lowpass_cols),
+        J=bank.J,
+        L=bank.L,
     )

@@ -13,7 +13,7 @@ from .._kernels.fourier import get_fourier_ops
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ..utils._validation import validate_images
 from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_paths
-from ._filter_bank import MorletFilterBank, filter_bank, padded_shape
+from ._filter_bank import filter_bank, padded_shape
 
 
 class ScatteringTransformer(TransformerMixin, BaseEstimator):
@@ -252,7 +252,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
             X = X.reshape(n, *shape, C).transpose(0, 3, 1, 2)
         images = X.reshape(n * C, *shape)
 
-        bank = self._filters_on(ops, X.dtype)
+        bank = ops.filter_bank(*self.padded_shape_, self.J, self.L, X.dtype)
         result = out_xp.empty((n, self._n_features_out), dtype=X.dtype)
         batch = self._resolve_batch_size(X.dtype.itemsize, backend)
         # Overflow (float32 input near its limit) is detected after the loop
@@ -274,22 +274,6 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
                 "rescale X or pass float64 input."
             )
         return result
-
-    def _filters_on(self, ops, dtype):
-        """The filter bank in ``dtype`` on the backend's device (cached)."""
-        host = filter_bank(*self.padded_shape_, self.J, self.L, dtype)
-        if ops.xp is np:
-            return host
-        cache = self.__dict__.setdefault("_device_cache", {})
-        key = (ops.name, np.dtype(dtype).str)
-        if key not in cache:
-            cache[key] = MorletFilterBank(
-                phi=tuple(ops.asarray(a) for a in host.phi),
-                psi=tuple(ops.asarray(a) for a in host.psi),
-                J=host.J,
-                L=host.L,
-            )
-        return cache[key]
 
     def _resolve_batch_size(self, itemsize, backend):
         if self.batch_size != "auto":
@@ -348,12 +332,12 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         return tags
 
     def __getstate__(self):
-        # Filters are rebuilt from the cache on unpickling, and GPU copies
-        # never travel: a model pickled on a GPU machine loads on a CPU one.
+        # Filters are rebuilt from the cache on unpickling (GPU copies live in
+        # a module-level cache, never on the estimator), so pickles stay small
+        # and a model pickled on a GPU machine loads on a CPU one.
         # A copy: on Python >= 3.11 the parent may hand back the live __dict__.
         state = dict(super().__getstate__())
         state.pop("filters_", None)
-        state.pop("_device_cache", None)
         return state
 
     def __setstate__(self, state):

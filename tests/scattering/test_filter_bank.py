@@ -87,3 +87,24 @@ def test_filter_bank_rejects_sizes_not_multiple_of_2_to_the_J():
 @pytest.mark.parametrize("shape, J, expected", [((32, 32), 2, (40, 40)), ((45, 45), 3, (56, 56)), ((1, 7), 1, (4, 10))])
 def test_padded_shape_leaves_2_to_the_J_margin(shape, J, expected):
     assert padded_shape(shape, J) == expected
+
+
+@pytest.mark.parametrize("M, N, J", [(40, 40, 2), (24, 56, 3), (8, 12, 1), (64, 32, 4)])
+def test_lowpass_matrices_equal_fourier_lowpass_decimate_crop(M, N, J, global_random_seed):
+    # The separable matrices reproduce: multiply the spectrum by phi, fold
+    # by 2**(J - r), inverse FFT, crop one coarse sample of padding.
+    rng = np.random.default_rng(global_random_seed)
+    bank = filter_bank(M, N, J, 4)
+    Ho, Wo = max(1, M // 2**J - 2), max(1, N // 2**J - 2)
+    for r in range(J):
+        m, n = M // 2**r, N // 2**r
+        k = 2 ** (J - r)
+        u = rng.normal(size=(m, n))
+        spectrum = np.fft.fft2(u) * bank.phi[r]
+        folded = spectrum.reshape(k, m // k, k, n // k).mean(axis=(0, 2))
+        expected = np.fft.ifft2(folded).real[1 : 1 + Ho, 1 : 1 + Wo]
+        got = bank.lowpass_rows[r] @ u @ bank.lowpass_cols[r].T
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        # Separability of phi, on which the matrices rest.
+        a, b = bank.phi[r][:, 0], bank.phi[r][0, :] / bank.phi[r][0, 0]
+        np.testing.assert_allclose(np.outer(a, b), bank.phi[r], rtol=0, atol=1e-13)
