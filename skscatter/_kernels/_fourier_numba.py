@@ -8,9 +8,8 @@
 They compute what :mod:`skscatter._kernels._fourier_xp` computes.  Complex
 arrays are passed as real views with interleaved ``(re, im)`` pairs
 (``z.view(z.real.dtype)``) and real filters with each value repeated twice,
-so that inner loops are contiguous real multiply-adds.  Inner loops run over
-1D row views with a plain ``range`` index, which LLVM vectorises; computed 2D
-indices would keep numba's negative-index checks inside the loop.
+so that inner loops are contiguous real multiply-adds, over flat views with
+a plain ``range`` index, which LLVM vectorises.
 
 Callers allocate ``out`` and check shapes (see
 :mod:`skscatter._kernels.fourier`); the kernels index without bounds checks.
@@ -25,48 +24,57 @@ from numba import njit, prange
 
 
 @njit(cache=True, fastmath=True, nogil=True)
-def _unfold_hermitian(x_half, n_cols, full):
-    """Write the full ``(M, 2 * n_cols)`` interleaved spectrum of one real signal.
+def _unfold_blocked(x_half, n_cols, k, row, blocked):
+    """Write the full interleaved spectrum of one real signal in fold-blocked order.
 
-    ``x_half`` is its interleaved rfft2 half spectrum, ``(M, 2 * n_half)``;
+    ``x_half`` is its interleaved rfft2 half spectrum ``(M, 2 * n_half)``;
     the missing columns follow from ``X[u, v] = conj(X[-u mod M, N - v])``.
+    ``blocked`` (flat, ``M * 2 * n_cols``) receives the ``k x k`` aliased
+    blocks one after the other: block ``(i, j)`` holds rows
+    ``i*Mo .. (i+1)*Mo`` and columns ``j*No .. (j+1)*No``, C order.
+    ``row`` is scratch of length ``2 * n_cols``.
     """
     M = x_half.shape[0]
     n_half = x_half.shape[1] // 2
+    Mo, width = M // k, 2 * (n_cols // k)
     for u in range(M):
-        full[u, : 2 * n_half] = x_half[u]
+        row[: 2 * n_half] = x_half[u]
         mirror = x_half[(M - u) % M]
-        row = full[u]
         for v in range(n_half, n_cols):
             row[2 * v] = mirror[2 * (n_cols - v)]
             row[2 * v + 1] = -mirror[2 * (n_cols - v) + 1]
+        i, uu = u // Mo, u % Mo
+        for j in range(k):
+            start = ((i * k + j) * Mo + uu) * width
+            blocked[start : start + width] = row[j * width : (j + 1) * width]
 
 
 def _filter_fold(x_half, filters2, k, n_cols, out):
-    # x_half (R, M, 2*n_half); filters2 (P, M, 2*n_cols); out (R, P, Mo, 2*No).
+    # x_half (R, M, 2*n_half); filters2 (P, M * 2*n_cols) in fold-blocked
+    # order for this k; out (R, P, Mo * 2*No).  Blocked order makes each
+    # aliased block a contiguous run of Mo * 2*No values, so the fold is k*k
+    # long vectorisable multiply-adds instead of many short row loops.
     R, M, _ = x_half.shape
     P = filters2.shape[0]
-    Mo, No = M // k, n_cols // k
-    width = 2 * No
+    size = (M // k) * 2 * (n_cols // k)
     scale = 1.0 / (k * k)
     for r in prange(R):
-        full = np.empty((M, 2 * n_cols), dtype=x_half.dtype)
-        _unfold_hermitian(x_half[r], n_cols, full)
+        blocked = np.empty(M * 2 * n_cols, dtype=x_half.dtype)
+        row = np.empty(2 * n_cols, dtype=x_half.dtype)
+        _unfold_blocked(x_half[r], n_cols, k, row, blocked)
         for p in range(P):
+            o = out[r, p]
             f = filters2[p]
-            for u in range(Mo):
-                o = out[r, p, u]
-                o[:] = 0.0
-                for i in range(k):
-                    row = u + i * Mo
-                    for j in range(k):
-                        x_row = full[row, j * width : (j + 1) * width]
-                        f_row = f[row, j * width : (j + 1) * width]
-                        for w in range(width):
-                            o[w] += x_row[w] * f_row[w]
-                if k > 1:
-                    for w in range(width):
-                        o[w] *= scale
+            for w in range(size):
+                o[w] = blocked[w] * f[w]
+            for b in range(1, k * k):
+                x_block = blocked[b * size : (b + 1) * size]
+                f_block = f[b * size : (b + 1) * size]
+                for w in range(size):
+                    o[w] += x_block[w] * f_block[w]
+            if k > 1:
+                for w in range(size):
+                    o[w] *= scale
 
 
 def _modulus(z, out):

@@ -27,15 +27,33 @@ from . import _fourier_xp
 from ._threads import limit_numba_threads
 
 
-@lru_cache(maxsize=8)
-def _interleaved_filter_bank(M, N, J, L, dtype):
-    # Each real wavelet value twice, to multiply interleaved (re, im) pairs.
-    def interleave(a):
-        a = np.repeat(a, 2, axis=-1)
-        a.setflags(write=False)
-        return a
+def fold_blocked(a, k):
+    """Reorder ``(..., M, W)`` into its ``k x k`` aliased blocks, flattened: ``(..., M * W)``.
 
-    return map_filter_bank(filter_bank(M, N, J, L, dtype), lambda a: a, interleave)
+    Block ``(i, j)`` holds rows ``i*M/k .. (i+1)*M/k`` and columns
+    ``j*W/k .. (j+1)*W/k``; blocks follow one another in C order.
+    """
+    *lead, M, W = a.shape
+    blocks = a.reshape(*lead, k, M // k, k, W // k)
+    return np.ascontiguousarray(np.swapaxes(blocks, -3, -2)).reshape(*lead, M * W)
+
+
+@lru_cache(maxsize=8)
+def _blocked_filter_bank(M, N, J, L, dtype):
+    # Wavelet j is only ever applied at resolution r <= j, folded by
+    # k = 2**(j - r): store it interleaved (each value twice, to multiply
+    # (re, im) pairs) and in fold-blocked order for that k.
+    def prepare(level, r):
+        out = np.empty((J * L, level.shape[1] * 2 * level.shape[2]), dtype=level.dtype)
+        for j in range(J):
+            k = 2 ** max(j - r, 0)
+            out[j * L : (j + 1) * L] = fold_blocked(np.repeat(level[j * L : (j + 1) * L], 2, axis=-1), k)
+        out.setflags(write=False)
+        return out
+
+    bank = filter_bank(M, N, J, L, dtype)
+    blocked = map_filter_bank(bank, lambda a: a)
+    return blocked._replace(psi=tuple(prepare(level, r) for r, level in enumerate(bank.psi)))
 
 
 @lru_cache(maxsize=8)
@@ -109,19 +127,21 @@ class NumbaFourierOps(NumpyFourierOps):
         self._modulus = _fourier_numba.modulus_serial if serial else _fourier_numba.modulus
 
     def filter_bank(self, M, N, J, L, dtype):
-        return _interleaved_filter_bank(M, N, J, L, np.dtype(dtype))
+        return _blocked_filter_bank(M, N, J, L, np.dtype(dtype))
 
     def filter_fold(self, x_half, filters, k, n_cols):
-        # filters come from self.filter_bank: (P, M, 2 * n_cols) interleaved.
+        # filters come from self.filter_bank: (P, M * 2 * n_cols), interleaved
+        # and fold-blocked for this k.
         R, M, n_half = x_half.shape
-        if filters.shape[1:] != (M, 2 * n_cols) or n_half != n_cols // 2 + 1 or M % k or n_cols % k:
+        if filters.shape[1] != M * 2 * n_cols or n_half != n_cols // 2 + 1 or M % k or n_cols % k:
             raise ValueError(
-                f"Inconsistent spectrum {x_half.shape}, interleaved filters {filters.shape}, "
+                f"Inconsistent spectrum {x_half.shape}, blocked filters {filters.shape}, "
                 f"n_cols={n_cols} and fold k={k}."
             )
         x_half = np.ascontiguousarray(x_half)
         out = np.empty((R, filters.shape[0], M // k, n_cols // k), dtype=x_half.dtype)
-        self._filter_fold(_interleaved(x_half), filters, k, n_cols, _interleaved(out))
+        P = filters.shape[0]
+        self._filter_fold(_interleaved(x_half), filters, k, n_cols, _interleaved(out).reshape(R, P, -1))
         return out
 
     def modulus(self, z):

@@ -34,9 +34,10 @@ import numpy as np
 # float32 rounding of the reference, 3e-5 closer than the true pi would.
 _REFERENCE_PI = 3.1415
 
-# A periodisation tile whose Gaussian envelope stays below exp(-80) ~ 2e-35
-# everywhere adds nothing representable to a filter whose peak is ~1, so it
-# is skipped.  This is what makes large filter banks cheap to build.
+# Where the Gaussian envelope is below exp(-80) ~ 2e-35 of its peak it adds
+# nothing representable to a filter whose peak is ~1, so each filter is only
+# evaluated on the box that holds the rest.  This is what makes large filter
+# banks cheap to build.
 _NEGLIGIBLE_EXPONENT = 80.0
 
 
@@ -108,9 +109,15 @@ def _wave_orientation(theta_index, L):
     return (int(L - L / 2 - 1) - theta_index) * np.pi / L
 
 
-def _distance_to_origin(coords):
-    # coords is increasing; 0 when the tile covers the origin along this axis.
-    return 0.0 if coords[0] <= 0.0 <= coords[-1] else min(abs(coords[0]), abs(coords[-1]))
+def _fold_onto_grid(values, x0, y0, M, N):
+    """Sum ``values``, sampled at coordinates ``x0 + i, y0 + j``, onto the periodic ``M x N`` grid."""
+    nx, ny = values.shape
+    sx, sy = x0 % M, y0 % N
+    # Place the box in a buffer that starts at a multiple of the period, so
+    # that buffer row i holds coordinate x0 - sx + i = i (mod M).
+    buf = np.zeros((-(-(sx + nx) // M) * M, -(-(sy + ny) // N) * N), dtype=values.dtype)
+    buf[sx : sx + nx, sy : sy + ny] = values
+    return buf.reshape(buf.shape[0] // M, M, buf.shape[1] // N, N).sum(axis=(0, 2))
 
 
 def _periodised_gabor(M, N, sigma, theta, xi, slant):
@@ -127,35 +134,21 @@ def _periodised_gabor(M, N, sigma, theta, xi, slant):
     curv = rot @ np.diag([1.0, slant * slant]) @ rot_inv / (2.0 * sigma * sigma)
     smallest_eig = min(1.0, slant * slant) / (2.0 * sigma * sigma)
 
-    rows = np.arange(M, dtype=np.float64)
-    cols = np.arange(N, dtype=np.float64)
-    gabor = np.zeros((M, N), dtype=np.complex128)
-    envelope = np.zeros((M, N), dtype=np.float64)
-    for ex in range(-2, 3):
-        x = rows + ex * M
-        dx = _distance_to_origin(x)
-        for ey in range(-2, 3):
-            y = cols + ey * N
-            dy = _distance_to_origin(y)
-            if smallest_eig * (dx * dx + dy * dy) > _NEGLIGIBLE_EXPONENT:
-                continue
-            quad = (
-                curv[0, 0] * (x * x)[:, None]
-                + (curv[0, 1] + curv[1, 0]) * np.multiply.outer(x, y)
-                + curv[1, 1] * (y * y)[None, :]
-            )
-            env = np.exp(-quad)
-            envelope += env
-            if xi != 0.0:
-                # The plane wave is separable in (x, y).
-                wave = np.multiply.outer(
-                    np.exp(1j * xi * np.cos(theta) * x), np.exp(1j * xi * np.sin(theta) * y)
-                )
-                gabor += env * wave
-    if xi == 0.0:
-        gabor = envelope.astype(np.complex128)
+    # The 5 x 5 tiles cover coordinates [-2M, 3M) x [-2N, 3N); outside the
+    # disc of this radius the envelope is negligible.
+    radius = int(np.ceil(np.sqrt(_NEGLIGIBLE_EXPONENT / smallest_eig)))
+    x0, y0 = max(-radius, -2 * M), max(-radius, -2 * N)
+    x = np.arange(x0, min(radius, 3 * M - 1) + 1, dtype=np.float64)
+    y = np.arange(y0, min(radius, 3 * N - 1) + 1, dtype=np.float64)
+    quad = curv[0, 0] * (x * x)[:, None] + (curv[0, 1] + curv[1, 0]) * np.multiply.outer(x, y) + curv[1, 1] * (y * y)[None, :]
+    env = np.exp(-quad)
     norm = 2.0 * _REFERENCE_PI * sigma * sigma / slant
-    return gabor / norm, envelope / norm
+    envelope = _fold_onto_grid(env, x0, y0, M, N) / norm
+    if xi == 0.0:
+        return envelope.astype(np.complex128), envelope
+    # The plane wave is separable in (x, y).
+    wave = np.multiply.outer(np.exp(1j * xi * np.cos(theta) * x), np.exp(1j * xi * np.sin(theta) * y))
+    return _fold_onto_grid(env * wave, x0, y0, M, N) / norm, envelope
 
 
 def morlet_2d(M, N, sigma, theta, xi, slant):

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -62,13 +63,17 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         the GPU and returns NumPy for NumPy input (so a ``Pipeline`` keeps
         working).  All compute the same function.
     n_jobs : int, default=None
-        Threads for the numba kernels and the FFTs (``scipy.fft``
-        ``workers``).  ``None`` means 1 unless in a
-        :func:`joblib.parallel_config` context; ``-1`` means all cores.
-        Results do not depend on ``n_jobs``.
+        Parallel workers.  Batches of images are transformed concurrently
+        through :class:`joblib.Parallel` (threads by default; a
+        ``joblib.parallel_config(backend=...)`` context such as dask spreads
+        them further), each with serial kernels; a single batch uses
+        ``n_jobs`` numba threads and ``scipy.fft`` workers instead.
+        ``None`` means 1 unless in a :func:`joblib.parallel_config` context;
+        ``-1`` means all cores.  Results do not depend on ``n_jobs``.
     batch_size : int or "auto", default="auto"
-        Samples transformed at once.  ``"auto"`` sizes batches so that their
-        temporaries fit in ``skscatter.get_config()["working_memory"]`` MiB.
+        Samples transformed at once.  ``"auto"`` takes at most 64, and fewer
+        when the temporaries of the concurrent batches would exceed
+        ``skscatter.get_config()["working_memory"]`` MiB.
 
     Attributes
     ----------
@@ -242,32 +247,46 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, shape, C = validate_images(self, X, reset=False)
         backend = resolve_backend(self.backend, X)
-        n_threads = effective_n_threads(self.n_jobs)
-        ops = get_fourier_ops(backend, n_threads)
         out_xp = get_array_module(X)
         n = X.shape[0]
-        Ho, Wo = self.output_shape_
         # (n, H*W*C) -> (n * C, H, W): each channel is scattered on its own.
         if self.channel_layout == "last" and C > 1:
             X = X.reshape(n, *shape, C).transpose(0, 3, 1, 2)
         images = X.reshape(n * C, *shape)
-
-        bank = ops.filter_bank(*self.padded_shape_, self.J, self.L, X.dtype)
         result = out_xp.empty((n, self._n_features_out), dtype=X.dtype)
-        batch = self._resolve_batch_size(X.dtype.itemsize, backend)
-        # Overflow (float32 input near its limit) is detected after the loop
-        # and reported as an error, so numpy's warnings would only be noise.
-        with ops.threads(), np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, n, batch):
-                stop = min(start + batch, n)
+
+        # Threads work on whole batches (serial kernels, one FFT worker
+        # each): no per-operation fork/join, and each core keeps its batch
+        # in its own cache.  A single batch uses the parallel kernels
+        # instead.  The GPU takes one batch at a time.
+        n_threads = 1 if backend == "cupy" else effective_n_threads(self.n_jobs)
+        batch = self._resolve_batch_size(X.dtype.itemsize, backend, n_threads)
+        batch = max(1, min(batch, -(-n // n_threads)))
+        starts = range(0, n, batch)
+        concurrent = min(n_threads, len(starts))
+        ops = get_fourier_ops(backend, n_threads if concurrent == 1 else 1)
+        bank = ops.filter_bank(*self.padded_shape_, self.J, self.L, X.dtype)
+
+        def transform_batch(start):
+            stop = min(start + batch, n)
+            # Overflow (float32 input near its limit) is reported after the
+            # loop as an error, so numpy's warnings would only be noise.
+            with np.errstate(over="ignore", invalid="ignore"):
                 chunk = ops.asarray(images[start * C : stop * C])
-                S = scattering_2d(pad_images(chunk, self.padded_shape_, ops.xp), bank, self.max_order, (Ho, Wo), ops)
+                S = scattering_2d(pad_images(chunk, self.padded_shape_, ops.xp), bank, self.max_order, self.output_shape_, ops)
                 if self.output == "mean":
                     S = S.mean(axis=(2, 3))
                 if self.log:
                     S = ops.xp.log(ops.xp.abs(S) + self.log_eps)
-                S = S.reshape(stop - start, -1)
-                result[start:stop] = S if out_xp is ops.xp else to_host(S)
+            S = S.reshape(stop - start, -1)
+            result[start:stop] = S if out_xp is ops.xp else to_host(S)
+
+        with ops.threads():
+            if concurrent == 1:
+                for start in starts:
+                    transform_batch(start)
+            else:
+                Parallel(n_jobs=concurrent, prefer="threads")(delayed(transform_batch)(start) for start in starts)
         if not bool(out_xp.isfinite(result).all()):
             raise ValueError(
                 f"The scattering of X overflowed {X.dtype} (max |X| = {float(out_xp.abs(X).max()):.3g}); "
@@ -275,7 +294,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
             )
         return result
 
-    def _resolve_batch_size(self, itemsize, backend):
+    def _resolve_batch_size(self, itemsize, backend, n_concurrent):
         if self.batch_size != "auto":
             return int(self.batch_size)
         # Largest temporaries per channel-image: the L first-order maps and
@@ -286,8 +305,10 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         complex_size = 2 * itemsize
         second = L * L * M * N * (1 if backend in ("numpy", "cupy") else 0.25) if self.max_order == 2 else 0
         per_image = (3 * L * M * N + second) * complex_size * self.n_channels_
-        budget = get_config()["working_memory"] * 2**20
-        return int(max(1, min(1024, budget // per_image)))
+        # Concurrent batches share the budget.  Past ~64 images a batch
+        # gains nothing but cache misses.
+        budget = get_config()["working_memory"] * 2**20 / n_concurrent
+        return int(max(1, min(64, budget // per_image)))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.

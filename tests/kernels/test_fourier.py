@@ -3,7 +3,7 @@ import pytest
 import scipy.fft
 
 from skscatter._kernels import _fourier_numba, _fourier_xp
-from skscatter._kernels.fourier import _interleaved, get_fourier_ops
+from skscatter._kernels.fourier import _interleaved, fold_blocked, get_fourier_ops
 
 
 def _half_spectra(rng, R, M, N, dtype):
@@ -19,7 +19,8 @@ def test_filter_fold_kernels_match_array_expressions(dtype, M, N, k, global_rand
     expected = _fourier_xp.filter_fold(x_half, filters, k, N, np)
     for kernel in (_fourier_numba.filter_fold, _fourier_numba.filter_fold_serial):
         out = np.empty((3, 4, M // k, N // k), dtype=x_half.dtype)
-        kernel(_interleaved(x_half), np.repeat(filters, 2, axis=-1), k, N, _interleaved(out))
+        blocked = fold_blocked(np.repeat(filters, 2, axis=-1), k)
+        kernel(_interleaved(x_half), blocked, k, N, _interleaved(out).reshape(3, 4, -1))
         np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
 
 
@@ -41,9 +42,17 @@ def test_dispatcher_rejects_inconsistent_shapes():
     ops = get_fourier_ops("numba", 1)
     x_half = np.zeros((1, 8, 5), dtype=np.complex128)
     with pytest.raises(ValueError, match="Inconsistent spectrum"):
-        ops.filter_fold(x_half, np.zeros((2, 8, 16)), 3, 8)
+        ops.filter_fold(x_half, np.zeros((2, 128)), 3, 8)
     with pytest.raises(ValueError, match="Inconsistent spectrum"):
-        ops.filter_fold(x_half, np.zeros((2, 8, 8)), 2, 8)
+        ops.filter_fold(x_half, np.zeros((2, 64)), 2, 8)
+
+
+def test_fold_blocked_lists_the_aliased_blocks():
+    a = np.arange(4 * 6).reshape(4, 6)
+    blocks = fold_blocked(a, 2).reshape(2, 2, 2, 3)
+    np.testing.assert_array_equal(blocks[1, 0], a[2:, :3])
+    np.testing.assert_array_equal(blocks[0, 1], a[:2, 3:])
+    np.testing.assert_array_equal(blocks.sum(axis=(0, 1)), a.reshape(2, 2, 2, 3).sum(axis=(0, 2)))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,0 +1,1 @@
+"""asv benchmarks for skscatter (run from asv_benchmarks/: ``asv run``)."""
