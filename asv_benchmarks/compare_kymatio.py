@@ -35,7 +35,11 @@ What the numbers mean:
 * ``max/min``: slowest over fastest timed run; far above 1 means a noisy
   machine (another process on the cores), so rerun before trusting the row.
 * ``peak MiB``: the worker's peak resident memory (``ru_maxrss``); ``+MiB``:
-  its rise over the peak after imports and data loading.
+  its rise over the peak after imports and data loading (this includes
+  numba's compilation and kymatio's filter construction during warm-up);
+  ``transform MiB``: the peak rise during the timed transforms alone, above
+  the memory held before them (Linux: the peak mark is reset after warm-up
+  through ``/proc/self/clear_refs``).
 * ``equal``: ``np.allclose(out, ref, rtol=1e-4, atol=1e-6)`` against kymatio's
   numpy output (torch's when numpy did not run), with the largest relative
   difference ``|out - ref| / max(|ref|, 1e-6)``.
@@ -146,6 +150,28 @@ def probe_versions(side):
     return versions
 
 
+def _status_kib(field):
+    """A ``VmRSS``/``VmHWM``-style field of /proc/self/status, in KiB (None off Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss():
+    """Reset the kernel's peak-RSS mark (VmHWM) of this process; False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def worker(args):
     """Time one configuration in this process and print its results as one JSON line."""
     if args.worker.startswith("probe-"):
@@ -161,7 +187,11 @@ def worker(args):
     result.update(build_s=statistics.median(times), spread=max(times) / min(times))
     if not args.build_only:
         run(fitted, x)  # warm-up: JIT compilation, lazily built filters
+        # Memory of the transform alone: reset the peak after the warm-up.
+        before = _status_kib("VmRSS") if _reset_peak_rss() else None
         times, out = time_calls(lambda: run(fitted, x), args.repeats)
+        if before is not None:
+            result["transform_mib"] = (_status_kib("VmHWM") - before) / 1024
         result.update(transform_s=statistics.median(times), spread=max(times) / min(times))
         np.save(args.output, np.asarray(out).reshape(len(x), -1))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -235,6 +265,7 @@ def report(results, equal, n, build_only):
                 ("vs kym-torch", lambda k, r: ratio(kym["kymatio-torch"], r[key])),
                 ("max/min", lambda k, r: f"{r['spread']:.2f}"), ("peak MiB", lambda k, r: f"{r['peak_mib']:.0f}"), ("+MiB", lambda k, r: f"{r['delta_mib']:.0f}")]
     if not build_only:
+        columns.append(("transform MiB", lambda k, r: f"{r['transform_mib']:.0f}" if "transform_mib" in r else "-"))
         columns.append(("equal", lambda k, r: equal.get(k, "-")))
     done = {k: r for k, r in results.items() if "error" not in r}
     rows = [[title for title, _ in columns]] + [[cell(k, r) for _, cell in columns] for k, r in done.items()]

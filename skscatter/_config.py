@@ -6,7 +6,7 @@ from contextlib import contextmanager
 _DEFAULTS = {
     # Memory (MiB) that one batch of a transform may use for temporaries;
     # estimators with batch_size="auto" size their batches from it.
-    "working_memory": 256,
+    "working_memory": 64,
 }
 _local = threading.local()
 
@@ -29,7 +29,7 @@ def get_config():
     --------
     >>> import skscatter
     >>> skscatter.get_config()["working_memory"]
-    256
+    64
     """
     return dict(_get_threadlocal_config())
 
@@ -50,7 +50,7 @@ def set_config(working_memory=None):
     >>> skscatter.set_config(working_memory=128)
     >>> skscatter.get_config()["working_memory"]
     128
-    >>> skscatter.set_config(working_memory=256)
+    >>> skscatter.set_config(working_memory=64)
     """
     config = _get_threadlocal_config()
     if working_memory is not None:

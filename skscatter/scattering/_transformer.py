@@ -73,7 +73,8 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
     batch_size : int or "auto", default="auto"
         Samples transformed at once.  ``"auto"`` takes at most 64, and fewer
         when the temporaries of the concurrent batches would exceed
-        ``skscatter.get_config()["working_memory"]`` MiB.
+        ``skscatter.get_config()["working_memory"]`` MiB (64 by default):
+        memory stays bounded whatever the number of samples.
 
     Attributes
     ----------
@@ -297,18 +298,21 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
     def _resolve_batch_size(self, itemsize, backend, n_concurrent):
         if self.batch_size != "auto":
             return int(self.batch_size)
-        # Largest temporaries per channel-image: the L first-order maps and
-        # the L**2 second-order maps (complex), which the array-expression
-        # backends also hold unfolded, at the padded resolution.
+        # Temporaries per channel-image, in units of M * N real values: the
+        # padded image and its spectrum (~2), the first-order maps at full
+        # resolution (complex, modulus, half spectrum: ~4 L), the second-order
+        # maps at half resolution (~0.75 L**2).  The array-expression backends
+        # also hold each product before folding (~2 L**2 more).  Freed buffers
+        # are not all returned to the OS at once, hence the factor 2.
         M, N = self.padded_shape_
         L = self.L
-        complex_size = 2 * itemsize
-        second = L * L * M * N * (1 if backend in ("numpy", "cupy") else 0.25) if self.max_order == 2 else 0
-        per_image = (3 * L * M * N + second) * complex_size * self.n_channels_
-        # Concurrent batches share the budget.  Past ~64 images a batch
-        # gains nothing but cache misses.
+        units = 2 + 4 * L
+        if self.max_order == 2 and self.J > 1:
+            units += 0.75 * L * L + (2 * L * L if backend != "numba" else 0)
+        per_sample = 2 * units * M * N * itemsize * self.n_channels_
         budget = get_config()["working_memory"] * 2**20 / n_concurrent
-        return int(max(1, min(64, budget // per_image)))
+        # Past ~64 images a batch gains nothing but cache misses.
+        return int(max(1, min(64, budget // per_sample)))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
