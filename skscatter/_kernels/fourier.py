@@ -78,6 +78,11 @@ class NumpyFourierOps:
     def __init__(self, n_threads=1):
         self.n_threads = n_threads
 
+    def __reduce__(self):
+        # Pickled by name: a process-based joblib backend rebuilds the ops
+        # (and reloads compiled kernels from numba's cache) in the worker.
+        return get_fourier_ops, (self.name, self.n_threads)
+
     def asarray(self, a):
         return np.asarray(a)
 

@@ -17,6 +17,20 @@ from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_p
 from ._filter_bank import filter_bank, padded_shape
 
 
+def _scatter_batch(images, *, padded_shape, bank, max_order, out_shape, average, log_eps, ops):
+    """Scattering of ``(B, H, W)`` images: ``(B, n_paths, H', W')``, or ``(B, n_paths)`` averaged."""
+    # Overflow (float32 input near its limit) is reported by the caller as an
+    # error, so numpy's warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = pad_images(ops.asarray(images), padded_shape, ops.xp)
+        S = scattering_2d(x, bank, max_order, out_shape, ops)
+        if average:
+            S = S.mean(axis=(2, 3))
+        if log_eps is not None:
+            S = ops.xp.log(ops.xp.abs(S) + log_eps)
+    return S
+
+
 class ScatteringTransformer(TransformerMixin, BaseEstimator):
     r"""2D Morlet wavelet scattering transform of images.
 
@@ -268,26 +282,25 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         ops = get_fourier_ops(backend, n_threads if concurrent == 1 else 1)
         bank = ops.filter_bank(*self.padded_shape_, self.J, self.L, X.dtype)
 
-        def transform_batch(start):
-            stop = min(start + batch, n)
-            # Overflow (float32 input near its limit) is reported after the
-            # loop as an error, so numpy's warnings would only be noise.
-            with np.errstate(over="ignore", invalid="ignore"):
-                chunk = ops.asarray(images[start * C : stop * C])
-                S = scattering_2d(pad_images(chunk, self.padded_shape_, ops.xp), bank, self.max_order, self.output_shape_, ops)
-                if self.output == "mean":
-                    S = S.mean(axis=(2, 3))
-                if self.log:
-                    S = ops.xp.log(ops.xp.abs(S) + self.log_eps)
-            S = S.reshape(stop - start, -1)
-            result[start:stop] = S if out_xp is ops.xp else to_host(S)
-
+        steps = dict(
+            padded_shape=self.padded_shape_, bank=bank, max_order=self.max_order, out_shape=self.output_shape_,
+            average=self.output == "mean", log_eps=self.log_eps if self.log else None, ops=ops,
+        )
+        chunks = (images[start * C : min(start + batch, n) * C] for start in starts)
         with ops.threads():
             if concurrent == 1:
-                for start in starts:
-                    transform_batch(start)
+                blocks = (_scatter_batch(chunk, **steps) for chunk in chunks)
             else:
-                Parallel(n_jobs=concurrent, prefer="threads")(delayed(transform_batch)(start) for start in starts)
+                # Tasks return their block (rather than writing into
+                # ``result``) so that process-based joblib backends work too;
+                # blocks stream back in order, one at a time.
+                blocks = Parallel(n_jobs=concurrent, prefer="threads", return_as="generator")(
+                    delayed(_scatter_batch)(chunk, **steps) for chunk in chunks
+                )
+            for start, block in zip(starts, blocks):
+                stop = min(start + batch, n)
+                block = block.reshape(stop - start, -1)
+                result[start:stop] = block if out_xp is ops.xp else to_host(block)
         if not bool(out_xp.isfinite(result).all()):
             raise ValueError(
                 f"The scattering of X overflowed {X.dtype} (max |X| = {float(out_xp.abs(X).max()):.3g}); "

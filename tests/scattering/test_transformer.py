@@ -295,3 +295,15 @@ def test_grid_search_over_J_in_a_pipeline_on_digits():
 def test_filter_bank_attribute_matches_cache():
     est = ScatteringTransformer(J=2).fit(np.zeros((1, 32 * 32)))
     assert est.filters_ is filter_bank(40, 40, 2, 8, np.float64)
+
+
+def test_process_based_joblib_backend_gives_the_same_result(global_random_seed):
+    # n_jobs goes through joblib: under a process backend (as dask or ray
+    # would be) batches run elsewhere and must come back intact.
+    from joblib import parallel_config
+
+    X = np.random.default_rng(global_random_seed).random((12, 16 * 16)).astype(np.float32)
+    expected = ScatteringTransformer(J=2, L=4, batch_size=3, n_jobs=1).fit_transform(X)
+    with parallel_config(backend="loky"):
+        got = ScatteringTransformer(J=2, L=4, batch_size=3, n_jobs=2).fit_transform(X)
+    np.testing.assert_array_equal(got, expected)

@@ -1,0 +1,95 @@
+"""Backend dispatch: the cupy code path, exercised on the CPU with a fake cupy
+module backed by NumPy, and on a real GPU when one is present."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+import scipy.fft
+
+from skscatter import ScatteringTransformer
+from skscatter._backend import cupy_available, resolve_backend
+from skscatter._kernels import fourier
+
+
+class _FakeDeviceArray(np.ndarray):
+    """Stands for cupy.ndarray: a NumPy array that must be fetched with .get()."""
+
+    def get(self):
+        return np.asarray(self).copy()
+
+
+class _FakeDevice:
+    id = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    """Install modules named cupy / cupyx.scipy.fft that compute with NumPy on the CPU."""
+    cupy = types.ModuleType("cupy")
+    cupy.__getattr__ = lambda name: getattr(np, name)
+    cupy.ndarray = _FakeDeviceArray
+    cupy.asarray = lambda a, dtype=None: np.asarray(a, dtype=dtype).view(_FakeDeviceArray)
+    cupy.cuda = types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), Device=lambda *args: _FakeDevice()
+    )
+    cupyx = types.ModuleType("cupyx")
+    cupyx_scipy = types.ModuleType("cupyx.scipy")
+    cupyx_scipy.fft = scipy.fft
+    cupyx.scipy = cupyx_scipy
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy", cupyx_scipy)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy.fft", scipy.fft)
+    monkeypatch.delenv("SKSCATTER_DISABLE_CUPY", raising=False)
+    fourier._device_filter_bank.cache_clear()
+    yield cupy
+    fourier._device_filter_bank.cache_clear()
+
+
+def test_cupy_backend_path_computes_the_same_function(fake_cupy, global_random_seed):
+    X = np.random.default_rng(global_random_seed).random((5, 3, 12, 20)).astype(np.float32)
+    expected = ScatteringTransformer(J=2, L=4, channel_layout="first", backend="numba").fit_transform(X)
+    est = ScatteringTransformer(J=2, L=4, channel_layout="first", backend="cupy").fit(X)
+    got = est.transform(X)
+    assert type(got) is np.ndarray and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-6)
+    # Device filters are cached per (shape, J, L, dtype, device), not on the estimator.
+    assert fourier._device_filter_bank.cache_info().currsize == 1
+    assert "_device_cache" not in vars(est)
+
+
+def test_device_input_is_transformed_on_its_device(fake_cupy, global_random_seed):
+    X = np.random.default_rng(global_random_seed).random((4, 64))
+    X_device = fake_cupy.asarray(X)
+    assert resolve_backend("auto", X_device) == "cupy"
+    est = ScatteringTransformer(J=1).fit(X_device)
+    np.testing.assert_allclose(est.transform(X_device), ScatteringTransformer(J=1).fit_transform(X), rtol=1e-10)
+    with pytest.raises(ValueError, match="cupy array but backend='numba'"):
+        ScatteringTransformer(J=1, backend="numba").fit(X).transform(X_device)
+    bad = X_device.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        est.transform(bad)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-10)])
+def test_gpu_matches_cpu(dtype, rtol, global_random_seed):
+    import cupy
+
+    X = np.random.default_rng(global_random_seed).random((6, 32 * 32 * 3)).astype(dtype)
+    cpu = ScatteringTransformer(J=3, n_channels=3, backend="numba").fit_transform(X)
+    gpu = ScatteringTransformer(J=3, n_channels=3, backend="cupy").fit_transform(X)
+    np.testing.assert_allclose(gpu, cpu, rtol=rtol, atol=1e-6)
+    on_device = ScatteringTransformer(J=3, n_channels=3).fit(X).transform(cupy.asarray(X))
+    assert isinstance(on_device, cupy.ndarray)
+    np.testing.assert_allclose(on_device.get(), cpu, rtol=rtol, atol=1e-6)
+
