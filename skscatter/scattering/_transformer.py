@@ -94,7 +94,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of input features (``H * W * C``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input feature names, when ``X`` had string column names.
     image_shape_ : tuple of (int, int)
         Image size ``(H, W)`` used.
@@ -140,11 +140,11 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
     References
     ----------
     .. [1] J. Bruna and S. Mallat, "Invariant scattering convolution
-       networks", IEEE TPAMI 35(8), 2013. :doi:`10.1109/TPAMI.2012.230`
+       networks", IEEE TPAMI 35(8), 2013. https://doi.org/10.1109/TPAMI.2012.230
     .. [2] M. Andreux et al., "Kymatio: Scattering transforms in Python",
        JMLR 21(60), 2020.
     .. [3] E. Oyallon and S. Mallat, "Deep roto-translation scattering for
-       object classification", CVPR 2015. :doi:`10.1109/CVPR.2015.7298904`
+       object classification", CVPR 2015. https://doi.org/10.1109/CVPR.2015.7298904
 
     Examples
     --------
