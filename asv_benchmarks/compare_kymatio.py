@@ -69,6 +69,10 @@ CONFIGS = {
     "skscatter-numpy-all": ("ours", {"backend": "numpy", "n_jobs": -1}),
     "kymatio-numpy": ("kymatio", {"frontend": "numpy"}),
     "kymatio-torch": ("kymatio", {"frontend": "torch"}),
+    # The scikit-learn frontend: the same numpy computation behind a
+    # transformer, with scikit-learn imported (needs scikit-learn in the
+    # kymatio venv; skipped with an error line otherwise).
+    "kymatio-sklearn": ("kymatio", {"frontend": "sklearn"}),
 }
 FILTER_CONFIGS = {"skscatter-filter_bank": ("ours", {}), **{k: CONFIGS[k] for k in ("kymatio-numpy", "kymatio-torch")}}
 RESULT_PREFIX = "RESULT "
@@ -122,6 +126,12 @@ def setup_kymatio(opts, args, shape, channels):
 
         run = lambda S, x: S(torch.from_numpy(x)).numpy()  # noqa: E731
         threads = torch.get_num_threads()
+    elif opts["frontend"] == "sklearn":
+        from kymatio.sklearn import Scattering2D
+
+        # Flattened (n, H*W) rows in, (n, n_features) out, as in a Pipeline.
+        run = lambda S, x: S.transform(x.reshape(len(x), -1))  # noqa: E731
+        threads = "1"
     else:
         from kymatio.numpy import Scattering2D
 
@@ -131,22 +141,29 @@ def setup_kymatio(opts, args, shape, channels):
     return build, None, run, threads
 
 
+# (module to import, distribution whose version is reported) for each side.
+PROBES = {
+    "ours": [("skscatter", "skscatter"), ("numpy", "numpy"), ("scipy", "scipy"), ("numba", "numba")],
+    "kymatio": [("kymatio.numpy", "kymatio"), ("numpy", "numpy"), ("scipy", "scipy"), ("torch", "torch"),
+                ("sklearn", "scikit-learn")],
+}
+# The distribution a kymatio configuration needs besides kymatio itself.
+NEEDS = {"kymatio-numpy": "kymatio", "kymatio-torch": "torch", "kymatio-sklearn": "scikit-learn"}
+
+
 def probe_versions(side):
     """Versions of the packages one side uses (None where a package does not import)."""
     import importlib
     import importlib.metadata
 
-    modules = {"ours": ["skscatter", "numpy", "scipy", "numba"],
-               "kymatio": ["kymatio.numpy", "numpy", "scipy", "torch"]}[side]
     versions = {"python": sys.version.split()[0]}
-    for module in modules:
-        name = module.split(".")[0]
+    for module, dist in PROBES[side]:
         try:
             importlib.import_module(module)
-            versions[name] = importlib.metadata.version(name)
+            versions[dist] = importlib.metadata.version(dist)
         except Exception as exc:  # ImportError, or kymatio failing on a too-new SciPy
-            versions[name] = None
-            versions[name + "_error"] = f"{type(exc).__name__}: {exc}"[:200]
+            versions[dist] = None
+            versions[dist + "_error"] = f"{type(exc).__name__}: {exc}"[:200]
     return versions
 
 
@@ -317,8 +334,6 @@ def main(argv=None):
           + ("(filters only)" if args.build_only else f"n_images={args.n_images} repeats={args.repeats}"))
     print("ours:   ", {k: v for k, v in ours_versions.items() if not k.endswith("_error")})
     print("kymatio:", {k: v for k, v in kym_versions.items() if not k.endswith("_error")} if kym_versions else message)
-    if kym_versions and not kym_versions.get("torch"):
-        print("torch unavailable in the kymatio environment: kymatio-torch skipped")
 
     results, outputs = {}, {}
     with tempfile.TemporaryDirectory(prefix="skscatter-bench-") as tmp:
@@ -329,7 +344,8 @@ def main(argv=None):
             np.save(Path(tmp) / "input.npy", rng.random((*lead, args.size, args.size), dtype=np.float32))
             flags += ["--input", str(Path(tmp) / "input.npy")]
         for name, (side, _) in configs.items():
-            if side == "kymatio" and not (kym_versions and kym_versions.get(name.split("-")[1])):
+            if side == "kymatio" and not (kym_versions and kym_versions.get("kymatio") and kym_versions.get(NEEDS[name])):
+                print(f"{name}: skipped, {NEEDS[name]} is not available in the kymatio environment")
                 continue
             python = sys.executable if side == "ours" else args.kymatio_python
             out_path = Path(tmp) / f"{name}.npy"
