@@ -97,7 +97,7 @@ def pad_images(x, padded, xp):
     return x[:, rows][:, :, cols]
 
 
-def scattering_2d(x, bank, max_order, out_shape, ops):
+def scattering_2d(x, bank, max_order, ops):
     """Scattering coefficients of a batch of padded images.
 
     Parameters
@@ -108,26 +108,25 @@ def scattering_2d(x, bank, max_order, out_shape, ops):
         Filters as arrays of the ``ops`` namespace, in the dtype of ``x``.
     max_order : {1, 2}
         Highest scattering order.
-    out_shape : tuple of int
-        ``(H', W')``: coarse samples kept per axis (see :func:`output_size`).
     ops : FourierOps
         Backend operations (:mod:`skscatter._kernels.fourier`).
 
     Returns
     -------
     S : array of shape (B, n_paths, H', W'), dtype of ``x``
+        ``(H', W')`` are the coarse samples kept per axis (see
+        :func:`output_size`), fixed by the bank's low-pass matrices.
     """
     xp = ops.xp
     J, L = bank.J, bank.L
     B, M, N = x.shape
-    Ho, Wo = out_shape
+    Ho, Wo = bank.lowpass_rows[0].shape[0], bank.lowpass_cols[0].shape[0]
     out = xp.empty((B, n_paths(J, L, max_order), Ho, Wo), dtype=x.dtype)
 
     def average(u, res):
         # Low-pass at resolution 2**-res, decimate to 2**-J, drop the padding:
         # two small matrix products (the low-pass filter is separable).
-        R = u.shape[0] * (u.shape[1] if u.ndim == 4 else 1)
-        u = u.reshape(R, *u.shape[-2:])
+        u = u.reshape(-1, *u.shape[-2:])
         return ops.lowpass(u, bank.lowpass_rows[res], bank.lowpass_cols[res])
 
     x_half = ops.rfft2(x)

@@ -17,13 +17,13 @@ from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_p
 from ._filter_bank import filter_bank, padded_shape
 
 
-def _scatter_batch(images, *, padded_shape, bank, max_order, out_shape, average, log_eps, ops):
+def _scatter_batch(images, *, padded_shape, bank, max_order, average, log_eps, ops):
     """Scattering of ``(B, H, W)`` images: ``(B, n_paths, H', W')``, or ``(B, n_paths)`` averaged."""
     # Overflow (float32 input near its limit) is reported by the caller as an
     # error, so numpy's warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
         x = pad_images(ops.asarray(images), padded_shape, ops.xp)
-        S = scattering_2d(x, bank, max_order, out_shape, ops)
+        S = scattering_2d(x, bank, max_order, ops)
         if average:
             S = S.mean(axis=(2, 3))
         if log_eps is not None:
@@ -283,7 +283,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         bank = ops.filter_bank(*self.padded_shape_, self.J, self.L, X.dtype)
 
         steps = dict(
-            padded_shape=self.padded_shape_, bank=bank, max_order=self.max_order, out_shape=self.output_shape_,
+            padded_shape=self.padded_shape_, bank=bank, max_order=self.max_order,
             average=self.output == "mean", log_eps=self.log_eps if self.log else None, ops=ops,
         )
         chunks = (images[start * C : min(start + batch, n) * C] for start in starts)
