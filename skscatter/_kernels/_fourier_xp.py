@@ -1,7 +1,7 @@
 """Fourier-domain filtering and folding written against an array namespace.
 
-These functions run unchanged on NumPy and CuPy arrays (``xp`` is taken
-from the input).  They are the ``backend="numpy"`` path, the building block
+These functions run unchanged on NumPy and CuPy arrays (the namespace is
+passed in as ``xp``).  They are the ``backend="numpy"`` path, the building block
 of the ``backend="cupy"`` path, and the readable twin of the numba kernels in
 :mod:`skscatter._kernels._fourier_numba`.
 
