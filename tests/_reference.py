@@ -70,3 +70,41 @@ def scattering_reference(images, J, L, max_order, bank):
                     u2 = np.abs(np.fft.ifft2(sub(u1_hat * bank.psi[j1][j2 * L + t2], 2 ** (j2 - j1))))
                     s2.append(low(np.fft.fft2(u2), j2))
     return np.stack(out + s1 + s2, axis=1)
+
+
+def patch_knn_encoding_reference(images, dictionary, patch_size, stride, K, reg, negative, row_cells, col_cells):
+    """SimplePatch encoding from its definition, in float64 with explicit loops.
+
+    ``images`` (n, H, W, C); ``dictionary`` (n_atoms, d) raw atoms.  Whitening
+    statistics are computed here from ``images`` (all stride-``stride``
+    patches).  Returns (n, S, n_atoms, n_cells_y, n_cells_x).
+    """
+    images = np.asarray(images, dtype=np.float64)
+    n, H, W, C = images.shape
+    Q = patch_size
+    ys = range(0, H - Q + 1, stride)
+    xs = range(0, W - Q + 1, stride)
+    patches = np.array([[[images[i, y : y + Q, x : x + Q, :].ravel() for x in xs] for y in ys] for i in range(n)])
+    flat = patches.reshape(-1, patches.shape[-1])
+    mean = flat.mean(axis=0)
+    cov = np.cov(flat.T, bias=True)
+    if reg is None:
+        white = np.eye(len(mean))
+    else:
+        vals, vecs = np.linalg.eigh(cov)
+        white = vecs @ np.diag(1.0 / np.sqrt(np.clip(vals, 0, None) + reg)) @ vecs.T
+    atoms = (np.asarray(dictionary, dtype=np.float64) - mean) @ white
+    signs = [1.0, -1.0] if negative else [1.0]
+    out = np.zeros((n, len(signs), len(atoms), len(row_cells), len(col_cells)))
+    for i in range(n):
+        for s, sign in enumerate(signs):
+            codes = np.zeros((len(ys), len(xs), len(atoms)))
+            for py in range(len(ys)):
+                for px in range(len(xs)):
+                    z = sign * (patches[i, py, px] - mean) @ white
+                    dist = ((z - atoms) ** 2).sum(axis=1)
+                    codes[py, px] = dist < np.sort(dist)[K]
+            for cy, (y0, y1) in enumerate(row_cells):
+                for cx, (x0, x1) in enumerate(col_cells):
+                    out[i, s, :, cy, cx] = codes[y0:y1, x0:x1].mean(axis=(0, 1))
+    return out

@@ -93,3 +93,14 @@ def test_gpu_matches_cpu(dtype, rtol, global_random_seed):
     assert isinstance(on_device, cupy.ndarray)
     np.testing.assert_allclose(on_device.get(), cpu, rtol=rtol, atol=1e-6)
 
+
+
+def test_patch_encoder_cupy_path_computes_the_same_function(fake_cupy, global_random_seed):
+    from skscatter import WhitenedPatchKNNEncoder
+
+    images = np.random.default_rng(global_random_seed).random((5, 10, 10, 3))
+    params = dict(patch_size=3, n_patches=16, random_state=0)
+    expected = WhitenedPatchKNNEncoder(backend="numba", **params).fit_transform(images)
+    got = WhitenedPatchKNNEncoder(backend="cupy", **params).fit_transform(images)
+    assert type(got) is np.ndarray
+    np.testing.assert_allclose(got, expected, atol=1e-12)

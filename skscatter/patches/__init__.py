@@ -1,0 +1,5 @@
+"""Whitened-patch encodings of images."""
+
+from ._encoder import WhitenedPatchKNNEncoder
+
+__all__ = ["WhitenedPatchKNNEncoder"]

@@ -1,0 +1,407 @@
+"""WhitenedPatchKNNEncoder: the SimplePatch representation of Thiry et al. (2021)."""
+
+import sys
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from .._backend import BACKENDS, get_array_module, resolve_backend, to_host
+from .._config import get_config
+from .._kernels._threads import effective_n_threads, limit_numba_threads
+from .._kernels.knn import knn_pool
+from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
+from ..utils._validation import validate_images
+from ._extraction import extract_patches, grid_cells, n_positions, pooling_matrix_csr, window_cells
+from ._whitening import PatchMoments, zca_whitening
+
+
+class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
+    r"""Encode images by the K nearest atoms of each whitened patch, pooled.
+
+    The representation of Thiry, Arbel, Belilovsky and Oyallon (2021):
+    every ``Q x Q`` patch of an image is whitened with the regularised
+    inverse square root of the training patches' covariance, compared with
+    a dictionary of ``n_patches`` whitened atoms, and encoded by the
+    indicator of its ``K`` nearest atoms (and, with ``negative=True``, of
+    the ``K`` nearest atoms of the negated patch).  The indicator maps are
+    average-pooled spatially.
+
+    Parameters
+    ----------
+    patch_size : int, default=6
+        Patch side ``Q`` in pixels.
+    n_patches : int, default=2048
+        Dictionary size ``|D|``.
+    n_neighbors : int or float, default=0.4
+        ``K``: an int, or a fraction of ``n_patches`` (``int(n_neighbors *
+        n_patches)``); ``1 <= K < n_patches``.
+    whitening_reg : float or None, default=1e-3
+        ``epsilon`` added to the covariance eigenvalues, ``W = (Sigma +
+        epsilon I)^(-1/2)``; ``None`` disables whitening (``W = I``).
+    negative : bool, default=True
+        Also encode the nearest atoms of ``-z`` (no extra matrix product).
+    stride : int, default=1
+        Step between patch positions.
+    pooling : {"grid", "window"}, default="grid"
+        ``"grid"``: average over ``grid_size x grid_size`` near-equal cells
+        (Coates et al. 2011 use 2 x 2); ``"window"``: windows of
+        ``pool_size`` every ``pool_stride`` positions, ceil mode (the
+        authors' 5 / 3: 27 x 27 positions give 9 x 9 cells).
+    grid_size : int, default=2
+        Cells per side for ``pooling="grid"``.
+    pool_size : int, default=5
+        Window side for ``pooling="window"``.
+    pool_stride : int, default=3
+        Window step for ``pooling="window"``.
+    shape : tuple of (int, int), default=None
+        Image size ``(H, W)``; see :class:`~skscatter.ScatteringTransformer`.
+    n_channels : int, default=None
+        Colour channels ``C``; see :class:`~skscatter.ScatteringTransformer`.
+    channel_layout : {"last", "first"}, default="last"
+        Channel axis position; see :class:`~skscatter.ScatteringTransformer`.
+    dictionary : {"random", "kmeans"}, default="random"
+        ``"random"`` samples training patches uniformly (without
+        repeating a position); ``"kmeans"`` takes the centroids of
+        :class:`~sklearn.cluster.MiniBatchKMeans` on whitened patches.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the dictionary.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        Who selects the neighbours (the distance product always uses BLAS,
+        or cuBLAS with ``"cupy"``).
+    n_jobs : int, default=None
+        Batches transformed concurrently (threads through joblib); ``None``
+        means 1, ``-1`` all cores.  Results do not depend on it.
+    batch_size : int or "auto", default="auto"
+        Images per batch; ``"auto"`` fits batch temporaries in
+        ``skscatter.get_config()["working_memory"]`` MiB.
+    verbose : int, default=0
+        Progress messages on stderr during ``transform`` when positive.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (d,)
+        Mean patch, ``d = Q * Q * C`` in ``(y, x, channel)`` order.
+    whitening_ : ndarray of shape (d, d)
+        ``whitened(p) = (p - mean_) @ whitening_``.
+    dictionary_ : ndarray of shape (n_patches, d)
+        Raw (unwhitened) atoms.
+    n_neighbors_ : int
+        ``K``.
+    image_shape_ : tuple of (int, int)
+    n_channels_ : int
+    patch_grid_ : tuple of (int, int)
+        Patch positions per axis.
+    pooled_shape_ : tuple of (int, int)
+        Pooling cells per axis.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Input feature names, when ``X`` had string column names.
+
+    See Also
+    --------
+    ScatteringTransformer : Fixed wavelet features of images.
+    sklearn.feature_extraction.image.PatchExtractor : Raw patches.
+
+    Notes
+    -----
+    With ``z = (p - mu) W`` a whitened patch and ``a_k`` the whitened atoms,
+    the code of ``p`` is ``1[||z - a_k||^2 < tau_K(z)]`` where ``tau_K(z)``
+    is the (K+1)-th smallest distance (ties at the boundary mark fewer than
+    ``K`` atoms).  Distances come from one matrix product
+    ``(p - mu) W W^T (D - mu)^T``; selection and pooling are fused so that
+    the per-position codes are never stored.
+
+    References
+    ----------
+    .. [1] L. Thiry, M. Arbel, E. Belilovsky and E. Oyallon, "The
+       unreasonable effectiveness of patches in deep convolutional kernels
+       methods", ICLR 2021.
+    .. [2] A. Coates, H. Lee and A. Y. Ng, "An analysis of single-layer
+       networks in unsupervised feature learning", AISTATS 2011.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skscatter import WhitenedPatchKNNEncoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> encoder = WhitenedPatchKNNEncoder(patch_size=3, n_patches=64, shape=(8, 8), random_state=0)
+    >>> Xt = encoder.fit(X).transform(X[:5])
+    >>> Xt.shape, encoder.n_neighbors_, encoder.pooled_shape_
+    ((5, 512), 25, (2, 2))
+    """
+
+    _parameter_constraints = {
+        "patch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_patches": [Interval(Integral, 2, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")],
+        "whitening_reg": [Interval(Real, 0, None, closed="left"), None],
+        "negative": ["boolean"],
+        "stride": [Interval(Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"grid", "window"})],
+        "grid_size": [Interval(Integral, 1, None, closed="left")],
+        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "pool_stride": [Interval(Integral, 1, None, closed="left")],
+        "shape": [tuple, list, None],
+        "n_channels": [Interval(Integral, 1, None, closed="left"), None],
+        "channel_layout": [StrOptions({"last", "first"})],
+        "dictionary": [StrOptions({"random", "kmeans"})],
+        "random_state": ["random_state"],
+        "backend": [StrOptions(set(BACKENDS))],
+        "n_jobs": [Integral, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        patch_size=6,
+        n_patches=2048,
+        n_neighbors=0.4,
+        whitening_reg=1e-3,
+        negative=True,
+        *,
+        stride=1,
+        pooling="grid",
+        grid_size=2,
+        pool_size=5,
+        pool_stride=3,
+        shape=None,
+        n_channels=None,
+        channel_layout="last",
+        dictionary="random",
+        random_state=None,
+        backend="auto",
+        n_jobs=None,
+        batch_size="auto",
+        verbose=0,
+    ):
+        self.patch_size = patch_size
+        self.n_patches = n_patches
+        self.n_neighbors = n_neighbors
+        self.whitening_reg = whitening_reg
+        self.negative = negative
+        self.stride = stride
+        self.pooling = pooling
+        self.grid_size = grid_size
+        self.pool_size = pool_size
+        self.pool_stride = pool_stride
+        self.shape = shape
+        self.n_channels = n_channels
+        self.channel_layout = channel_layout
+        self.dictionary = dictionary
+        self.random_state = random_state
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.batch_size = batch_size
+        self.verbose = verbose
+
+    def _images(self, X, shape, C):
+        """``(n, H*W*C)`` validated rows as ``(n, H, W, C)`` images."""
+        n = X.shape[0]
+        if self.channel_layout == "first":
+            return X.reshape(n, C, *shape).transpose(0, 2, 3, 1)
+        return X.reshape(n, *shape, C)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the patch mean, the whitening and the dictionary.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, H, W[, C])
+            Training images (see ``shape``, ``n_channels``, ``channel_layout``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : WhitenedPatchKNNEncoder
+            The fitted encoder.
+        """
+        X, shape, C = validate_images(self, X, reset=True)
+        X = to_host(X)
+        Q, stride = self.patch_size, self.stride
+        if Q > min(shape):
+            raise ValueError(
+                f"patch_size={Q} is larger than the images, of shape {shape}; use patch_size <= {min(shape)}."
+            )
+        grid = (n_positions(shape[0], Q, stride), n_positions(shape[1], Q, stride))
+        n_available = X.shape[0] * grid[0] * grid[1]
+        if self.n_patches > n_available:
+            raise ValueError(
+                f"n_patches={self.n_patches} exceeds the {n_available} patch positions in X "
+                f"({X.shape[0]} images of shape {shape}, n_features = {X.shape[1]}, patch_size={Q}, "
+                f"stride={stride}); lower n_patches or pass more images."
+            )
+        K = self.n_neighbors if isinstance(self.n_neighbors, Integral) else int(self.n_neighbors * self.n_patches)
+        if not 1 <= K < self.n_patches:
+            raise ValueError(
+                f"n_neighbors={self.n_neighbors!r} gives K={K} nearest atoms, but K must be in "
+                f"[1, n_patches - 1] = [1, {self.n_patches - 1}]; change n_neighbors or n_patches."
+            )
+        images = self._images(X, shape, C)
+
+        # Streaming moments: never all patches at once.
+        moments = PatchMoments()
+        for start in range(0, len(images), 64):
+            moments.update(extract_patches(images[start : start + 64], Q, stride).reshape(-1, Q * Q * C))
+        mean = moments.mean()
+        if self.whitening_reg is None:
+            W = W_inv = np.eye(mean.shape[0])
+        else:
+            W, W_inv = zca_whitening(moments.covariance(), self.whitening_reg)
+
+        rng = check_random_state(self.random_state)
+        if self.dictionary == "random":
+            atoms = self._sample_patches(images, grid, rng.choice(n_available, self.n_patches, replace=False))
+        else:
+            atoms = self._kmeans_atoms(images, grid, mean, W, W_inv, rng, n_available)
+
+        self.mean_ = mean.astype(X.dtype)
+        self.whitening_ = W.astype(X.dtype)
+        self.dictionary_ = atoms.astype(X.dtype)
+        self.n_neighbors_ = int(K)
+        self.image_shape_ = shape
+        self.n_channels_ = C
+        self.patch_grid_ = grid
+        row_cells, col_cells = self._cells(grid)
+        self.pooled_shape_ = (len(row_cells), len(col_cells))
+        n_signs = 2 if self.negative else 1
+        self._n_features_out = n_signs * self.n_patches * len(row_cells) * len(col_cells)
+        return self
+
+    def _sample_patches(self, images, grid, flat_positions):
+        """Patches at flat indices into (image, y, x) positions."""
+        img, rest = np.divmod(flat_positions, grid[0] * grid[1])
+        y, x = np.divmod(rest, grid[1])
+        Q, s = self.patch_size, self.stride
+        return np.stack([images[i, yy * s : yy * s + Q, xx * s : xx * s + Q, :].ravel() for i, yy, xx in zip(img, y, x)])
+
+    def _kmeans_atoms(self, images, grid, mean, W, W_inv, rng, n_available):
+        from sklearn.cluster import MiniBatchKMeans
+
+        n_sample = min(n_available, max(20 * self.n_patches, 10_000))
+        sample = self._sample_patches(images, grid, rng.choice(n_available, n_sample, replace=False))
+        kmeans = MiniBatchKMeans(
+            n_clusters=self.n_patches, random_state=rng.randint(np.iinfo(np.int32).max), n_init=1, batch_size=4096
+        ).fit((sample - mean) @ W)
+        # Back to the raw patch space, where the dictionary lives.
+        return kmeans.cluster_centers_ @ W_inv + mean
+
+    def _cells(self, grid):
+        if self.pooling == "grid":
+            return [grid_cells(n, min(self.grid_size, n)) for n in grid]
+        return [window_cells(n, self.pool_size, self.pool_stride) for n in grid]
+
+    def transform(self, X):
+        """Encode ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, H, W[, C])
+            Images laid out as in ``fit``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out)
+            Pooled codes in ``(sign, atom, y, x)`` C order (sign: ``z`` then
+            ``-z``), float32 for float32 input and float64 otherwise.
+        """
+        check_is_fitted(self)
+        X, shape, C = validate_images(self, X, reset=False)
+        backend = resolve_backend(self.backend, X)
+        xp = get_array_module(X)
+        images = self._images(to_host(X), shape, C)
+        n, dtype = len(images), images.dtype
+
+        # Scores of atom k for a centred patch c: ||a_k||^2 -+ 2 c . m_k with
+        # a_k = (d_k - mu) W the whitened atom and m_k = W a_k: one product.
+        atoms_white = (self.dictionary_.astype(np.float64) - self.mean_) @ self.whitening_
+        atom_matrix = (self.whitening_.astype(np.float64) @ atoms_white.T).astype(dtype)
+        atom_sq = np.einsum("kd,kd->k", atoms_white, atoms_white)
+        scales = np.array([-2.0, 2.0][: 2 if self.negative else 1])
+        offsets = np.tile(atom_sq, (len(scales), 1)).astype(dtype)
+        row_cells, col_cells = self._cells(self.patch_grid_)
+        indptr, cells, weights = pooling_matrix_csr(row_cells, col_cells, *self.patch_grid_)
+        pooling = (indptr, cells, weights, len(row_cells) * len(col_cells))
+        mean = self.mean_.astype(dtype)
+
+        n_threads = 1 if backend == "cupy" else effective_n_threads(self.n_jobs)
+        batch = self._resolve_batch_size(dtype.itemsize, backend, n_threads)
+        batch = max(1, min(batch, -(-n // n_threads)))
+        starts = range(0, n, batch)
+        concurrent = min(n_threads, len(starts))
+
+        def encode(start):
+            patches = extract_patches(images[start : start + batch], self.patch_size, self.stride)
+            patches -= mean
+            b = patches.shape[0]
+            flat = patches.reshape(b, -1, patches.shape[-1])
+            if backend == "cupy":
+                cupy = sys.modules["cupy"]
+                H = cupy.matmul(cupy.asarray(flat), cupy.asarray(atom_matrix))
+            else:
+                H = flat @ atom_matrix
+            pooled = knn_pool(H, offsets, scales, self.n_neighbors_, pooling, backend, 1 if concurrent > 1 else n_threads)
+            return to_host(pooled.transpose(0, 1, 3, 2)).reshape(b, -1)
+
+        result = np.empty((n, self._n_features_out), dtype=dtype)
+        report_every = max(1, len(starts) // 10)
+        # Concurrent batches each use one BLAS thread; one batch uses them all.
+        blas_threads = 1 if concurrent > 1 else n_threads
+        with threadpool_limits(blas_threads, user_api="blas"), limit_numba_threads(n_threads):
+            if concurrent == 1:
+                blocks = (encode(start) for start in starts)
+            else:
+                blocks = Parallel(n_jobs=concurrent, prefer="threads", return_as="generator")(
+                    delayed(encode)(start) for start in starts
+                )
+            for number, (start, block) in enumerate(zip(starts, blocks), 1):
+                result[start : start + len(block)] = block
+                if self.verbose and (number % report_every == 0 or number == len(starts)):
+                    print(f"[WhitenedPatchKNNEncoder] encoded {start + len(block)}/{n} images", file=sys.stderr)
+        return xp.asarray(result) if xp is not np else result
+
+    def _resolve_batch_size(self, itemsize, backend, n_concurrent):
+        if self.batch_size != "auto":
+            return int(self.batch_size)
+        n_pos = self.patch_grid_[0] * self.patch_grid_[1]
+        d = self.mean_.shape[0]
+        n_signs = 2 if self.negative else 1
+        # Patches and the distance product per image; the array-expression
+        # backends also hold scores and indicators per sign.
+        per_image = n_pos * (d + self.n_patches * (1 if backend == "numba" else 1 + 2 * n_signs)) * itemsize
+        budget = get_config()["working_memory"] * 2**20 / n_concurrent
+        return int(max(1, min(256, budget // per_image)))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``{pos,neg}_a{atom}_y{y}_x{x}``, in output order.
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
+        signs = ["pos", "neg"][: 2 if self.negative else 1]
+        Ho, Wo = self.pooled_shape_
+        return np.asarray(
+            [f"{s}_a{k}_y{y}_x{x}" for s in signs for k in range(self.n_patches) for y in range(Ho) for x in range(Wo)],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,123 @@
+"""Patch extraction and spatial pooling layouts for patch encoders (pure NumPy)."""
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def n_positions(size, patch_size, stride):
+    """Number of patch positions along an axis of ``size`` pixels (no padding).
+
+    Examples
+    --------
+    >>> n_positions(32, 6, 1), n_positions(32, 6, 2)
+    (27, 14)
+    """
+    return (size - patch_size) // stride + 1
+
+
+def extract_patches(images, patch_size, stride=1, dtype=None):
+    """All ``Q x Q`` patches of ``(n, H, W, C)`` images, flattened in ``(y, x, channel)`` order.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, H, W, C)
+    patch_size : int
+        ``Q``.
+    stride : int, default=1
+    dtype : dtype, default=None
+        Output dtype (default: the images').
+
+    Returns
+    -------
+    patches : ndarray of shape (n, P_h, P_w, Q * Q * C)
+        A new C-contiguous array.
+
+    Examples
+    --------
+    >>> x = np.arange(2 * 4 * 4 * 1).reshape(2, 4, 4, 1)
+    >>> p = extract_patches(x, 2)
+    >>> p.shape, p[0, 1, 2].tolist()
+    ((2, 3, 3, 4), [6, 7, 10, 11])
+    """
+    windows = sliding_window_view(images, (patch_size, patch_size), axis=(1, 2))[:, ::stride, ::stride]
+    # windows: (n, P_h, P_w, C, Q, Q) -> (n, P_h, P_w, Q, Q, C)
+    windows = windows.transpose(0, 1, 2, 4, 5, 3)
+    n, p_h, p_w = windows.shape[:3]
+    # Always a copy: a view of the images can be read-only (and callers
+    # centre the patches in place).
+    return np.array(windows, dtype=dtype, order="C", copy=True).reshape(n, p_h, p_w, -1)
+
+
+def window_cells(n_pos, size, stride):
+    """``(start, stop)`` of each pooling window along one axis, ceil mode, no padding.
+
+    Windows of ``size`` positions every ``stride`` positions; the last one
+    may be cut by the border (as ``torch.nn.functional.avg_pool2d`` with
+    ``ceil_mode=True``) but always starts inside.
+
+    Examples
+    --------
+    >>> window_cells(27, 5, 3)[-2:]
+    [(21, 26), (24, 27)]
+    >>> len(window_cells(27, 5, 3))
+    9
+    """
+    n_out = max(1, math.ceil((n_pos - size) / stride) + 1)
+    if (n_out - 1) * stride >= n_pos:
+        n_out -= 1
+    return [(i * stride, min(i * stride + size, n_pos)) for i in range(n_out)]
+
+
+def grid_cells(n_pos, n_cells):
+    """``(start, stop)`` of ``n_cells`` near-equal cells covering ``n_pos`` positions.
+
+    The adaptive-average-pooling rule: cell ``i`` spans
+    ``floor(i n / g) .. ceil((i + 1) n / g)``.
+
+    Examples
+    --------
+    >>> grid_cells(27, 2)
+    [(0, 14), (13, 27)]
+    """
+    return [(i * n_pos // n_cells, -(-(i + 1) * n_pos // n_cells)) for i in range(n_cells)]
+
+
+def pooling_matrix_csr(row_cells, col_cells, n_rows, n_cols):
+    """Map each position to the cells that average it.
+
+    Parameters
+    ----------
+    row_cells, col_cells : list of (start, stop)
+        Cells along each axis (from :func:`window_cells` or :func:`grid_cells`).
+    n_rows, n_cols : int
+        Positions along each axis.
+
+    Returns
+    -------
+    indptr : ndarray of shape (n_rows * n_cols + 1,), int64
+    cells : ndarray of int64
+        Cell index ``cy * len(col_cells) + cx`` of each (position, cell) pair.
+    weights : ndarray of float64
+        ``1 / (area of the cell)``, so that summing gives the cell's mean.
+
+    Examples
+    --------
+    >>> indptr, cells, weights = pooling_matrix_csr([(0, 2), (1, 3)], [(0, 3)], 3, 3)
+    >>> cells[indptr[3] : indptr[4]].tolist(), float(weights[indptr[3]])   # position (1, 0)
+    ([0, 1], 0.16666666666666666)
+    """
+    rows_of = [[c for c, (a, b) in enumerate(row_cells) if a <= y < b] for y in range(n_rows)]
+    cols_of = [[c for c, (a, b) in enumerate(col_cells) if a <= x < b] for x in range(n_cols)]
+    n_cx = len(col_cells)
+    indptr, cells, weights = [0], [], []
+    for y in range(n_rows):
+        for x in range(n_cols):
+            for cy in rows_of[y]:
+                for cx in cols_of[x]:
+                    (ya, yb), (xa, xb) = row_cells[cy], col_cells[cx]
+                    cells.append(cy * n_cx + cx)
+                    weights.append(1.0 / ((yb - ya) * (xb - xa)))
+            indptr.append(len(cells))
+    return np.asarray(indptr, dtype=np.int64), np.asarray(cells, dtype=np.int64), np.asarray(weights)

@@ -1,0 +1,148 @@
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skscatter import WhitenedPatchKNNEncoder
+from skscatter.patches._extraction import extract_patches, grid_cells, window_cells
+from skscatter.patches._whitening import PatchMoments, zca_whitening
+from tests._reference import patch_knn_encoding_reference
+
+
+def _images(rng, n=4, H=9, W=11, C=3):
+    # A smooth part plus noise, so that patches have structure and no ties.
+    base = rng.normal(size=(n, H, W, C)).cumsum(axis=1).cumsum(axis=2)
+    return (base + 0.5 * rng.normal(size=base.shape)).astype(np.float64)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(patch_size=3, n_patches=20, n_neighbors=8, stride=1, pooling="grid", grid_size=2),
+        dict(patch_size=4, n_patches=16, n_neighbors=0.4, stride=2, pooling="window", pool_size=2, pool_stride=1),
+        dict(patch_size=2, n_patches=12, n_neighbors=5, whitening_reg=None, negative=False, pooling="grid", grid_size=3),
+        dict(patch_size=3, n_patches=10, n_neighbors=9, whitening_reg=0.5, pooling="window", pool_size=5, pool_stride=3),
+    ],
+)
+def test_encoding_equals_the_float64_definition(backend, params, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    images = _images(rng)
+    est = WhitenedPatchKNNEncoder(random_state=0, backend=backend, **params).fit(images)
+    got = est.transform(images)
+    rows, cols = est._cells(est.patch_grid_)
+    expected = patch_knn_encoding_reference(
+        images, est.dictionary_, est.patch_size, est.stride, est.n_neighbors_,
+        est.whitening_reg, est.negative, rows, cols,
+    )
+    np.testing.assert_allclose(got.reshape(expected.shape), expected, atol=1e-12)
+    # The definition puts exactly K ones per position (no ties on continuous data).
+    mean_code = got.reshape(expected.shape).mean(axis=(2,)) * est.n_patches
+    if params.get("pooling") == "grid":
+        np.testing.assert_allclose(mean_code, est.n_neighbors_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_backends_threads_and_batches_agree_in_float32(n_jobs, global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed), n=7).astype(np.float32)
+    reference = WhitenedPatchKNNEncoder(patch_size=3, n_patches=24, random_state=0, backend="numpy").fit(images)
+    expected = reference.transform(images)
+    assert expected.dtype == np.float32
+    for batch_size in (1, 3, "auto"):
+        est = WhitenedPatchKNNEncoder(
+            patch_size=3, n_patches=24, random_state=0, n_jobs=n_jobs, batch_size=batch_size
+        ).fit(images)
+        np.testing.assert_array_equal(est.dictionary_, reference.dictionary_)
+        np.testing.assert_allclose(est.transform(images), expected, atol=1e-6)
+
+
+def test_random_state_makes_fit_deterministic_for_any_n_jobs(global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed))
+    a = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=7, n_jobs=1).fit(images)
+    b = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=7, n_jobs=-1).fit(images)
+    c = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=8).fit(images)
+    np.testing.assert_array_equal(a.dictionary_, b.dictionary_)
+    assert not np.array_equal(a.dictionary_, c.dictionary_)
+    # Atoms are training patches, at distinct positions.
+    patches = extract_patches(images, 3).reshape(-1, a.dictionary_.shape[1])
+    assert all(np.any(np.all(np.isclose(patches, atom), axis=1)) for atom in a.dictionary_)
+    assert len(np.unique(a.dictionary_, axis=0)) == 20
+
+
+def test_kmeans_dictionary(global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed), n=6)
+    a = WhitenedPatchKNNEncoder(patch_size=3, n_patches=8, dictionary="kmeans", random_state=0).fit(images)
+    b = WhitenedPatchKNNEncoder(patch_size=3, n_patches=8, dictionary="kmeans", random_state=0).fit(images)
+    assert a.dictionary_.shape == (8, 27)
+    np.testing.assert_array_equal(a.dictionary_, b.dictionary_)
+    # Centroids live in the raw patch space: their mean is near the patch mean.
+    np.testing.assert_allclose(a.dictionary_.mean(axis=0), a.mean_, atol=3 * np.abs(images).std())
+
+
+def test_whitening_gives_identity_covariance(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    X = rng.normal(size=(5000, 4)) @ rng.normal(size=(4, 4)) + 3
+    moments = PatchMoments()
+    for chunk in np.array_split(X, 9):
+        moments.update(chunk)
+    W, W_inv = zca_whitening(moments.covariance(), 0.0)
+    np.testing.assert_allclose(np.cov(((X - moments.mean()) @ W).T, bias=True), np.eye(4), atol=1e-8)
+    np.testing.assert_allclose(W @ W_inv, np.eye(4), atol=1e-10)
+    np.testing.assert_allclose(W, W.T)
+    with pytest.raises(ValueError, match="whitening_reg=0.0 leaves the patch covariance singular"):
+        zca_whitening(np.diag([1.0, 0.0]), 0.0)
+
+
+def test_authors_pooling_on_cifar_sized_images():
+    images = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
+    est = WhitenedPatchKNNEncoder(n_patches=16, pooling="window", random_state=0).fit(images)
+    assert est.patch_grid_ == (27, 27) and est.pooled_shape_ == (9, 9)
+    assert est.transform(images).shape == (2, 2 * 16 * 81)
+    assert window_cells(27, 5, 3)[-1] == (24, 27)
+    assert grid_cells(27, 3) == [(0, 9), (9, 18), (18, 27)]
+    names = est.get_feature_names_out()
+    assert names[0] == "pos_a0_y0_x0" and names[-1] == "neg_a15_y8_x8" and len(names) == 2 * 16 * 81
+
+
+@pytest.mark.parametrize(
+    "params, X, match",
+    [
+        (dict(patch_size=6), np.zeros((3, 5, 5)), r"patch_size=6 is larger than the images, of shape \(5, 5\)"),
+        (dict(patch_size=3, n_patches=50), np.zeros((2, 4, 4)), r"n_patches=50 exceeds the 8 patch positions"),
+        (dict(patch_size=2, n_patches=10, n_neighbors=10), np.ones((2, 6, 6)), r"K=10 .* \[1, 9\]"),
+        (dict(patch_size=2, n_patches=10, n_neighbors=0.01), np.ones((2, 6, 6)), r"K=0"),
+        (dict(n_neighbors=0), np.ones((2, 6, 6)), r"'n_neighbors' parameter"),
+        (dict(patch_size=2, n_patches=4), np.array([[0.0, np.nan, 1.0, 2.0]]), r"NaN"),
+        (dict(patch_size=2, n_patches=4, shape=(3, 3)), np.zeros((2, 10)), r"fix shape or n_channels"),
+        (dict(patch_size=2, n_patches=4, whitening_reg=0.0), np.ones((4, 5, 5)), r"covariance singular"),
+    ],
+)
+def test_bad_input_raises_clear_errors(params, X, match):
+    with pytest.raises(ValueError, match=match):
+        WhitenedPatchKNNEncoder(random_state=0, **params).fit(X)
+
+
+def test_transform_checks_feature_count():
+    est = WhitenedPatchKNNEncoder(patch_size=2, n_patches=4, random_state=0).fit(np.random.rand(3, 36))
+    with pytest.raises(ValueError, match="expecting 36 features"):
+        est.transform(np.zeros((2, 25)))
+
+
+def test_pipeline_on_digits():
+    X, y = load_digits(return_X_y=True)
+    pipe = Pipeline(
+        [
+            ("patches", WhitenedPatchKNNEncoder(patch_size=3, n_patches=64, shape=(8, 8), random_state=0)),
+            ("scaler", StandardScaler()),
+            ("clf", LogisticRegression(max_iter=1000)),
+        ]
+    ).fit(X[:1000], y[:1000])
+    assert pipe.score(X[1000:], y[1000:]) > 0.9
+
+
+def test_verbose_reports_progress(capsys):
+    images = np.random.default_rng(0).random((6, 8, 8))
+    WhitenedPatchKNNEncoder(patch_size=2, n_patches=4, batch_size=2, verbose=1, random_state=0).fit_transform(images)
+    assert "encoded 6/6 images" in capsys.readouterr().err
