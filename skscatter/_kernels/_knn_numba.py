@@ -1,16 +1,98 @@
 """Numba kernel: K-nearest-atom encoding of patches, pooled on the fly.
 
 For each patch position the scores of every atom (a whitened squared
-distance, up to a per-patch constant) come from one GEMM row ``H[i, p]``;
-the kernel finds the (K+1)-th smallest score, marks the atoms strictly
-below it, and adds their indicator straight into the pooling cells of that
-position.  The ``(images, positions, atoms)`` indicator tensor is never
+distance, up to a per-patch constant) come from one GEMM row ``H[i, p]``.
+The kernel marks the atoms scoring strictly below the (K+1)-th smallest
+score and adds their indicator straight into the pooling cells of that
+position; the ``(images, positions, atoms)`` indicator tensor is never
 stored.  :mod:`skscatter._kernels._knn_xp` computes the same with array
 expressions.
+
+Selection.  Those atoms are exactly ``{a : score[a] < t}`` for any ``t``
+with ``count(score < t) == K``, and counting is one branch-free pass that
+vectorises, whereas comparison-based selection (quickselect,
+``np.partition``) stalls on unpredictable branches.  So the kernel searches
+``t`` by safeguarded interpolation on counts, starting from the threshold of
+the previous (overlapping, hence similar) patch position.  When scores tie
+at the boundary no such ``t`` exists and it falls back to an exact
+quickselect, so the result is the definition's in every case.
 """
 
 import numpy as np
 from numba import njit, prange
+
+_MAX_SEARCH_STEPS = 48
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _count_below(score, t):
+    count = 0
+    for a in range(score.shape[0]):
+        count += score[a] < t
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _quickselect(buf, k):
+    """``buf`` reordered in place so that ``buf[k]`` is its k-th smallest; returns it."""
+    lo, hi = 0, buf.shape[0] - 1
+    while hi > lo:
+        mid = (lo + hi) >> 1
+        x, y, z = buf[lo], buf[mid], buf[hi]
+        if x > y:
+            x, y = y, x
+        if y > z:
+            y = z
+        if x > y:
+            y = x
+        i, j = lo, hi
+        while i <= j:
+            while buf[i] < y:
+                i += 1
+            while buf[j] > y:
+                j -= 1
+            if i <= j:
+                buf[i], buf[j] = buf[j], buf[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return buf[k]
+
+
+@njit(cache=True, nogil=True)
+def _threshold(score, kth, t, c, lo, hi, scratch):
+    """A ``t`` with exactly ``kth`` scores strictly below it, else the (kth+1)-th smallest.
+
+    ``c = count(score < t)`` for the first probe ``t``, and ``lo``/``hi``
+    are the scores' minimum and maximum (all computed in the caller's pass).
+    """
+    n = score.shape[0]
+    c_lo, c_hi = 0, n  # count(score < min) == 0, count(score < max) <= n
+    if not lo < t < hi:
+        t = lo + (hi - lo) * (kth + 0.5) / n
+        c = _count_below(score, t)
+    for _ in range(_MAX_SEARCH_STEPS):
+        if c == kth:
+            return t
+        if c < kth:
+            lo, c_lo = t, c
+        else:
+            hi, c_hi = t, c
+        # Interpolate the empirical CDF between the bracket ends; bisect if
+        # that does not land strictly inside.
+        t = lo + (hi - lo) * (kth + 0.5 - c_lo) / (c_hi - c_lo)
+        if not lo < t < hi:
+            t = lo + 0.5 * (hi - lo)
+            if not lo < t < hi:
+                break
+        c = _count_below(score, t)
+    scratch[:] = score
+    return _quickselect(scratch, kth)
 
 
 def _knn_pool(H, offsets, scales, kth, indptr, cells, weights, out):
@@ -22,21 +104,31 @@ def _knn_pool(H, offsets, scales, kth, indptr, cells, weights, out):
     for i in prange(n_img):
         out[i] = 0.0
         score = np.empty(n_atoms, dtype=H.dtype)
+        scratch = np.empty(n_atoms, dtype=H.dtype)
+        guess = np.zeros(n_signs, dtype=H.dtype)
         for p in range(n_pos):
             h = H[i, p]
             for s in range(n_signs):
                 offset = offsets[s]
                 scale = scales[s]
+                # One pass: scores, their range, and the count below the
+                # previous position's threshold (the first probe).
+                g = guess[s]
+                lo, hi = np.inf, -np.inf
+                c = 0
                 for a in range(n_atoms):
-                    score[a] = offset[a] + scale * h[a]
-                # Atoms strictly closer than the (K+1)-th nearest: K of them
-                # unless scores tie at the boundary.
-                threshold = np.partition(score, kth)[kth]
-                for c in range(indptr[p], indptr[p + 1]):
-                    o = out[i, s, cells[c]]
-                    w = weights[c]
+                    v = offset[a] + scale * h[a]
+                    score[a] = v
+                    lo = min(lo, v)
+                    hi = max(hi, v)
+                    c += v < g
+                t = _threshold(score, kth, g, c, lo, hi, scratch)
+                guess[s] = t
+                for k in range(indptr[p], indptr[p + 1]):
+                    o = out[i, s, cells[k]]
+                    w = weights[k]
                     for a in range(n_atoms):
-                        if score[a] < threshold:
+                        if score[a] < t:
                             o[a] += w
 
 
