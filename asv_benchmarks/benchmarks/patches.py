@@ -1,0 +1,83 @@
+"""Benchmarks of WhitenedPatchKNNEncoder.
+
+Run from ``asv_benchmarks/``::
+
+    asv run --python=same -b WhitenedPatchKNNEncoder
+
+``time_*``/``peakmem_*`` measure a warm transform of CIFAR-like random
+32 x 32 x 3 images (Q=6, K=0.4|D|, x and -x, 2 x 2 grid pooling).
+``track_distance_gemm_fraction`` is the rate of the encoder's distance
+product (patches x atoms) as a fraction of NumPy's float32 GEMM rate on a
+square product, measured in the same process.
+"""
+
+import time
+
+import numpy as np
+
+from skscatter import WhitenedPatchKNNEncoder
+from skscatter.patches._extraction import extract_patches
+
+from .common import N_JOBS_VALS, PROFILE, Benchmark
+from .datasets import random_images
+
+
+def _cifar_like(n):
+    return random_images(n, 32, 32, 3).reshape(n, 32, 32, 3)
+
+
+class WhitenedPatchKNNEncoderBenchmark(Benchmark):
+    """Warm transform, float32."""
+
+    param_names = ["n_patches", "backend", "n_jobs"]
+    params = ([256, 2048], ["numba", "numpy"], N_JOBS_VALS)
+
+    def setup(self, n_patches, backend, n_jobs):
+        self.X = _cifar_like(32 if PROFILE == "fast" else 256)
+        self.encoder = WhitenedPatchKNNEncoder(
+            n_patches=n_patches, random_state=0, backend=backend, n_jobs=n_jobs
+        ).fit(self.X)
+        self.encoder.transform(self.X[:2])
+
+    def time_transform(self, *args):
+        self.encoder.transform(self.X)
+
+    def peakmem_transform(self, *args):
+        self.encoder.transform(self.X)
+
+    def track_images_per_second(self, *args):
+        start = time.perf_counter()
+        self.encoder.transform(self.X)
+        return len(self.X) / (time.perf_counter() - start)
+
+    track_images_per_second.unit = "images/s"
+
+
+def _gflops(a, b, repeats=5):
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / np.median(times) / 1e9
+
+
+class DistanceGemmBenchmark(Benchmark):
+    """The distance product's GEMM rate relative to NumPy's best float32 GEMM."""
+
+    def setup(self):
+        X = _cifar_like(64)
+        encoder = WhitenedPatchKNNEncoder(n_patches=2048, random_state=0).fit(X)
+        patches = extract_patches(X[:16], 6) - encoder.mean_
+        self.patches = patches.reshape(-1, patches.shape[-1]).astype(np.float32)
+        self.atoms = np.ascontiguousarray(
+            encoder.whitening_ @ ((encoder.dictionary_ - encoder.mean_) @ encoder.whitening_).T, dtype=np.float32
+        )
+        rng = np.random.default_rng(0)
+        self.square = rng.random((2048, 2048), dtype=np.float32)
+
+    def track_distance_gemm_fraction(self):
+        return _gflops(self.patches, self.atoms) / _gflops(self.square, self.square)
+
+    track_distance_gemm_fraction.unit = "fraction of square GEMM rate"

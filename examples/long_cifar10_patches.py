@@ -1,0 +1,101 @@
+"""
+Whitened patches + a linear classifier on CIFAR-10
+===================================================
+
+The SimplePatch representation of Thiry et al. (ICLR 2021) with a plain
+scikit-learn linear model: every 6x6 patch of an image is whitened
+(``epsilon = 1e-3``) and encoded by its ``K = 0.4 |D|`` nearest atoms among
+``|D| = 2048`` random training patches, for ``z`` and ``-z``; the codes are
+averaged over a 2 x 2 grid of image quadrants (Coates et al. 2011), giving
+16,384 features.  Then ``StandardScaler`` and ``RidgeClassifier``; no data
+augmentation.  ``alpha`` was chosen on the last 5,000 training images held
+out (validation accuracy 75.9 % at ``alpha=3000``; see ``--alpha``).
+
+Measured: 75.3 % test accuracy.  Coarse quadrant pooling costs accuracy:
+the authors reach 81.6 % with a plain linear layer on their finer 9 x 9
+pooling (331,776 features), which needs a solver that does not form a
+dense Gram matrix.
+
+It needs ``cifar10.npz`` (arrays ``x_train`` (50000, 32, 32, 3) uint8,
+``y_train``, ``x_test``, ``y_test``), looked up in ``../shared/data`` beside
+the repository or in ``$SKSCATTER_DATA``, or given with ``--data``::
+
+    python examples/long_cifar10_patches.py --data /path/to/cifar10.npz
+
+On a 2-core machine: about 1 minute of whitening statistics, 5 minutes of
+encoding, and a few minutes for the ridge fit; about 10 GB of memory.
+
+Keep the features in float32: scikit-learn's ridge then solves a float32
+16384 x 16384 system.  In float64 that matrix is 2 GiB, and the LAPACK bundled
+with NumPy/SciPy wheels crashed (segmentation fault) on it on our test machine.
+"""
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import RidgeClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skscatter import WhitenedPatchKNNEncoder
+
+# Chosen on a held-out slice of the training set (see the module docstring).
+ALPHA = 3e3
+
+
+def default_data_path():
+    """``$SKSCATTER_DATA/cifar10.npz``, else ``../shared/data/cifar10.npz`` beside the repository."""
+    root = os.environ.get("SKSCATTER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+    return Path(root) / "cifar10.npz"
+
+
+def make_pipeline(alpha, n_jobs=-1):
+    """Patch encoding, standardisation (in place: the features are large), ridge."""
+    return Pipeline(
+        [
+            (
+                "patches",
+                WhitenedPatchKNNEncoder(
+                    patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3, negative=True,
+                    pooling="grid", grid_size=2, random_state=0, n_jobs=n_jobs, verbose=1,
+                ),
+            ),
+            ("scaler", StandardScaler(copy=False)),
+            ("ridge", RidgeClassifier(alpha=alpha)),
+        ]
+    )
+
+
+def main(argv=None):
+    """Train on the 50,000 training images, print test accuracy and timings."""
+    parser = argparse.ArgumentParser(description="Whitened patches + ridge on CIFAR-10")
+    parser.add_argument("--data", type=Path, default=default_data_path(), help="path to cifar10.npz")
+    parser.add_argument("--alpha", type=float, default=ALPHA, help=f"ridge penalty (default {ALPHA:g})")
+    parser.add_argument("--n-jobs", type=int, default=-1, help="threads for the encoder")
+    args = parser.parse_args(argv)
+    if not args.data.exists():
+        parser.error(f"{args.data} not found; pass --data /path/to/cifar10.npz or set SKSCATTER_DATA")
+
+    data = dict(np.load(args.data, allow_pickle=False))
+    X_train = data["x_train"].astype(np.float32) / 255.0  # (n, 32, 32, 3): channels last
+    X_test = data["x_test"].astype(np.float32) / 255.0
+    y_train, y_test = data["y_train"], data["y_test"]
+
+    pipe = make_pipeline(args.alpha, args.n_jobs)
+    start = time.perf_counter()
+    pipe.fit(X_train, y_train)
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    accuracy = pipe.score(X_test, y_test)
+    test_time = time.perf_counter() - start
+    print(f"features per image: {len(pipe.named_steps['patches'].get_feature_names_out())}")
+    print(f"fit on 50000: {fit_time:.0f} s, test: {test_time:.0f} s, total {fit_time + test_time:.0f} s")
+    print(f"test accuracy: {accuracy:.4f}")
+    return accuracy
+
+
+if __name__ == "__main__":
+    main()
