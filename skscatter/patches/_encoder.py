@@ -4,17 +4,16 @@ import sys
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._backend import BACKENDS, get_array_module, resolve_backend, to_host
-from .._config import get_config
 from .._kernels._threads import effective_n_threads, limit_numba_threads
 from .._kernels.knn import knn_pool
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
+from ..utils._batches import batch_size_from_memory, map_batches, plan_batches
 from ..utils._validation import validate_images
 from ._extraction import extract_patches, grid_cells, n_positions, pooling_matrix_csr, window_cells
 from ._whitening import PatchMoments, zca_whitening
@@ -332,10 +331,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         mean = self.mean_.astype(dtype)
 
         n_threads = 1 if backend == "cupy" else effective_n_threads(self.n_jobs)
-        batch = self._resolve_batch_size(dtype.itemsize, backend, n_threads)
-        batch = max(1, min(batch, -(-n // n_threads)))
-        starts = range(0, n, batch)
-        concurrent = min(n_threads, len(starts))
+        batch, starts, concurrent = plan_batches(n, self._resolve_batch_size(dtype.itemsize, backend, n_threads), n_threads)
 
         def encode(start):
             patches = extract_patches(images[start : start + batch], self.patch_size, self.stride)
@@ -355,12 +351,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         # Concurrent batches each use one BLAS thread; one batch uses them all.
         blas_threads = 1 if concurrent > 1 else n_threads
         with threadpool_limits(blas_threads, user_api="blas"), limit_numba_threads(n_threads):
-            if concurrent == 1:
-                blocks = (encode(start) for start in starts)
-            else:
-                blocks = Parallel(n_jobs=concurrent, prefer="threads", return_as="generator")(
-                    delayed(encode)(start) for start in starts
-                )
+            blocks = map_batches(encode, starts, concurrent)
             for number, (start, block) in enumerate(zip(starts, blocks), 1):
                 result[start : start + len(block)] = block
                 if self.verbose and (number % report_every == 0 or number == len(starts)):
@@ -376,8 +367,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         # Patches and the distance product per image; the array-expression
         # backends also hold scores and indicators per sign.
         per_image = n_pos * (d + self.n_patches * (1 if backend == "numba" else 1 + 2 * n_signs)) * itemsize
-        budget = get_config()["working_memory"] * 2**20 / n_concurrent
-        return int(max(1, min(256, budget // per_image)))
+        return batch_size_from_memory(per_image, n_concurrent, cap=256)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.

@@ -1,17 +1,17 @@
 """ScatteringTransformer: 2D Morlet wavelet scattering as a scikit-learn transformer."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import BACKENDS, get_array_module, resolve_backend, to_host
-from .._config import get_config
 from .._kernels._threads import effective_n_threads
 from .._kernels.fourier import get_fourier_ops
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
+from ..utils._batches import batch_size_from_memory, map_batches, plan_batches
 from ..utils._validation import validate_images
 from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_paths
 from ._filter_bank import filter_bank, padded_shape
@@ -275,10 +275,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         # in its own cache.  A single batch uses the parallel kernels
         # instead.  The GPU takes one batch at a time.
         n_threads = 1 if backend == "cupy" else effective_n_threads(self.n_jobs)
-        batch = self._resolve_batch_size(X.dtype.itemsize, backend, n_threads)
-        batch = max(1, min(batch, -(-n // n_threads)))
-        starts = range(0, n, batch)
-        concurrent = min(n_threads, len(starts))
+        batch, starts, concurrent = plan_batches(n, self._resolve_batch_size(X.dtype.itemsize, backend, n_threads), n_threads)
         ops = get_fourier_ops(backend, n_threads if concurrent == 1 else 1)
         bank = ops.filter_bank(*self.padded_shape_, self.J, self.L, X.dtype)
 
@@ -288,15 +285,9 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         )
         chunks = (images[start * C : min(start + batch, n) * C] for start in starts)
         with ops.threads():
-            if concurrent == 1:
-                blocks = (_scatter_batch(chunk, **steps) for chunk in chunks)
-            else:
-                # Tasks return their block (rather than writing into
-                # ``result``) so that process-based joblib backends work too;
-                # blocks stream back in order, one at a time.
-                blocks = Parallel(n_jobs=concurrent, prefer="threads", return_as="generator")(
-                    delayed(_scatter_batch)(chunk, **steps) for chunk in chunks
-                )
+            # Tasks return their block (rather than writing into ``result``)
+            # so that process-based joblib backends work too.
+            blocks = map_batches(partial(_scatter_batch, **steps), chunks, concurrent)
             for start, block in zip(starts, blocks):
                 stop = min(start + batch, n)
                 block = block.reshape(stop - start, -1)
@@ -323,9 +314,8 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         if self.max_order == 2 and self.J > 1:
             units += 0.75 * L * L + (2 * L * L if backend != "numba" else 0)
         per_sample = 2 * units * M * N * itemsize * self.n_channels_
-        budget = get_config()["working_memory"] * 2**20 / n_concurrent
         # Past ~64 images a batch gains nothing but cache misses.
-        return int(max(1, min(64, budget // per_sample)))
+        return batch_size_from_memory(per_sample, n_concurrent, cap=64)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
