@@ -58,6 +58,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.measure import reset_peak_rss, status_kib
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_KYMATIO_PYTHON = REPO_ROOT / ".kymatio-venv" / "bin" / "python"
 RTOL, ATOL = 1e-4, 1e-6
@@ -167,28 +169,6 @@ def probe_versions(side):
     return versions
 
 
-def _status_kib(field):
-    """A ``VmRSS``/``VmHWM``-style field of /proc/self/status, in KiB (None off Linux)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak_rss():
-    """Reset the kernel's peak-RSS mark (VmHWM) of this process; False if not possible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def worker(args):
     """Time one configuration in this process and print its results as one JSON line."""
     if args.worker.startswith("probe-"):
@@ -205,10 +185,10 @@ def worker(args):
     if not args.build_only:
         run(fitted, x)  # warm-up: JIT compilation, lazily built filters
         # Memory of the transform alone: reset the peak after the warm-up.
-        before = _status_kib("VmRSS") if _reset_peak_rss() else None
+        before = status_kib("VmRSS") if reset_peak_rss() else None
         times, out = time_calls(lambda: run(fitted, x), args.repeats)
         if before is not None:
-            result["transform_mib"] = (_status_kib("VmHWM") - before) / 1024
+            result["transform_mib"] = (status_kib("VmHWM") - before) / 1024
         result.update(transform_s=statistics.median(times), spread=max(times) / min(times))
         np.save(args.output, np.asarray(out).reshape(len(x), -1))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

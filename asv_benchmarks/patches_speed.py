@@ -25,37 +25,9 @@ import time
 
 import numpy as np
 
+from benchmarks.measure import gemm_gflops, reset_peak_rss, status_kib
 from skscatter import WhitenedPatchKNNEncoder
 from skscatter.patches._extraction import extract_patches
-
-
-def gemm_gflops(a, b, repeats=7):
-    """Median GFLOP/s of ``a @ b`` into a preallocated output."""
-    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
-    np.matmul(a, b, out=out)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.matmul(a, b, out=out)
-        times.append(time.perf_counter() - start)
-    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / np.median(times) / 1e9
-
-
-def _status_kib(field):
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-    except (OSError, StopIteration):
-        return None
-
-
-def _reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def main(argv=None):
@@ -83,13 +55,13 @@ def main(argv=None):
     distance_rate = gemm_gflops(patches.astype(np.float32), atom_matrix)
 
     encoder.transform(X[:8])  # numba compilation or cache load
-    before = _status_kib("VmRSS") if _reset_peak() else None
+    before = status_kib("VmRSS") if reset_peak_rss() else None
     times = []
     for _ in range(args.repeats):
         start = time.perf_counter()
         encoder.transform(X)
         times.append(time.perf_counter() - start)
-    transform_mib = (_status_kib("VmHWM") - before) / 1024 if before is not None else float("nan")
+    transform_mib = (status_kib("VmHWM") - before) / 1024 if before is not None else float("nan")
     rate = len(X) / np.median(times)
 
     print(f"images: {'CIFAR-10 ' + args.data if args.data else 'random 32x32x3'}, n={len(X)}, "

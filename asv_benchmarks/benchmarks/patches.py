@@ -20,6 +20,7 @@ from skscatter.patches._extraction import extract_patches
 
 from .common import N_JOBS_VALS, PROFILE, Benchmark
 from .datasets import random_images
+from .measure import gemm_gflops
 
 
 def _cifar_like(n):
@@ -53,19 +54,6 @@ class WhitenedPatchKNNEncoderBenchmark(Benchmark):
     track_images_per_second.unit = "images/s"
 
 
-def _gflops(a, b, repeats=7):
-    # Into a preallocated output: a fresh ~100 MB result would be a new
-    # mmap each call, and its page faults would be timed with the GEMM.
-    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
-    np.matmul(a, b, out=out)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.matmul(a, b, out=out)
-        times.append(time.perf_counter() - start)
-    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / np.median(times) / 1e9
-
-
 class DistanceGemmBenchmark(Benchmark):
     """The distance product's GEMM rate relative to NumPy's best float32 GEMM."""
 
@@ -81,6 +69,6 @@ class DistanceGemmBenchmark(Benchmark):
         self.square = rng.random((2048, 2048), dtype=np.float32)
 
     def track_distance_gemm_fraction(self):
-        return _gflops(self.patches, self.atoms) / _gflops(self.square, self.square)
+        return gemm_gflops(self.patches, self.atoms) / gemm_gflops(self.square, self.square)
 
     track_distance_gemm_fraction.unit = "fraction of square GEMM rate"
