@@ -1,0 +1,147 @@
+"""Solid harmonic wavelets in Fourier space.
+
+A solid harmonic wavelet of scale ``sigma`` and degree ``l`` is a Gaussian
+window times a solid harmonic, ``psi_{l,m}(u) ∝ |u|^l Y_l^m(u/|u|)
+exp(-|u|^2 / (2 sigma^2))``.  Its Fourier transform has the same form,
+``psi_hat_{l,m}(w) = c_l (-i)^l (sigma |w|)^l Y_l^m(w/|w|)
+exp(-sigma^2 |w|^2 / 2)``, so the filters are built directly on the DFT
+frequency grid, with the constants of Eickenberg et al. (2017) as
+implemented by kymatio (``c_0 = 1``: the l = 0 filter is a plain
+unit-integral Gaussian).
+
+We use *real* spherical harmonics.  The invariants only ever see
+``sum_m |x * psi_{l,m}|^2``, and the real and complex harmonics of one
+degree differ by a unitary change of basis, so the sum is the same; with
+real harmonics the spatial filters are real (up to the discrete Nyquist
+planes), which lets the fast path use real FFTs.  The global phase
+``(-i)^l`` does not change a modulus and is left to the callers that need
+real outputs.
+"""
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import factorial, sph_harm_y
+
+
+def wavelet_constant(l):
+    """Return ``c_l``, the Fourier-side normalisation of degree ``l``.
+
+    Examples
+    --------
+    >>> wavelet_constant(0)
+    1.0
+    >>> round(wavelet_constant(1), 6)
+    1.28255
+    """
+    if l == 0:
+        return 1.0
+    if l % 2 == 0:
+        # (l + 1)!! for odd l + 1
+        double_fact = float(np.prod(np.arange(l + 1, 0, -2)))
+        c = 1.0 / (2 * math.pi * math.sqrt(l + 0.5) * double_fact)
+    else:
+        c = 1.0 / (2 ** (0.5 * (l + 3)) * math.sqrt(math.pi * (2 * l + 1)) * float(factorial((l + 1) // 2)))
+    return c * (2 * math.pi) ** 1.5
+
+
+def real_spherical_harmonics(l, x, y, z):
+    """Real orthonormal spherical harmonics of degree ``l`` at directions (x, y, z).
+
+    Returns an array of shape ``(2l + 1,) + x.shape`` ordered m = -l..l;
+    at the origin every harmonic of degree l > 0 is set to 0 (the solid
+    harmonic ``|w|^l Y`` vanishes there), and ``Y_0^0 = 1 / sqrt(4 pi)``.
+
+    Examples
+    --------
+    >>> v = np.array([0.3, -1.0, 2.0])
+    >>> Y = real_spherical_harmonics(3, v[:1], v[1:2], v[2:])
+    >>> bool(np.isclose((Y ** 2).sum(), 7 / (4 * np.pi)))
+    True
+    """
+    x, y, z = (np.asarray(a, dtype=np.float64) for a in (x, y, z))
+    rxy = np.hypot(x, y)
+    polar = np.arctan2(rxy, z)
+    azimuth = np.arctan2(y, x)
+    out = np.empty((2 * l + 1,) + x.shape)
+    for m in range(0, l + 1):
+        Y = sph_harm_y(l, m, polar, azimuth)
+        if m == 0:
+            out[l] = Y.real
+        else:
+            # Condon-Shortley phase (-1)^m undone so that the real harmonics
+            # are the usual cos(m phi) / sin(m phi) combinations.
+            out[l + m] = math.sqrt(2) * (-1) ** m * Y.real
+            out[l - m] = math.sqrt(2) * (-1) ** m * Y.imag
+    if l > 0:
+        out[:, (x == 0) & (y == 0) & (z == 0)] = 0.0
+    return out
+
+
+def frequency_axes(shape, half=False, period=None):
+    """Angular frequencies ``2 pi k / period`` of the DFT bins ``k`` of a grid of ``shape``.
+
+    ``period`` (default ``shape``) is the grid the frequencies are measured
+    on: a spectrum cropped from a finer grid keeps the fine grid's
+    frequencies.  The last axis takes the rfft layout if ``half``.
+    """
+    period = shape if period is None else period
+    axes = [2 * math.pi * np.fft.fftfreq(n) * n / p for n, p in zip(shape, period)]
+    if half:
+        axes[-1] = 2 * math.pi * np.fft.rfftfreq(shape[-1]) * shape[-1] / period[-1]
+    return axes
+
+
+@lru_cache(maxsize=32)
+def _filters_cached(shape, sigma, l, half, dtype_str, period):
+    wx, wy, wz = np.meshgrid(*frequency_axes(shape, half, period), indexing="ij", sparse=True)
+    w2 = wx**2 + wy**2 + wz**2
+    radial = wavelet_constant(l) * (sigma**2 * w2) ** (l / 2) * np.exp(-0.5 * sigma**2 * w2)
+    if l == 0:
+        filt = radial[None]
+    else:
+        wx, wy, wz = np.broadcast_arrays(wx, wy, wz)
+        filt = real_spherical_harmonics(l, wx, wy, wz) * radial
+    filt = np.ascontiguousarray(filt, dtype=np.dtype(dtype_str))
+    filt.setflags(write=False)
+    return filt
+
+
+def solid_harmonic_filters(shape, sigma, l, *, half=False, dtype=np.float64, period=None):
+    """Fourier-domain solid harmonic wavelets of one scale and degree, without the ``(-i)^l`` phase.
+
+    Parameters
+    ----------
+    shape : tuple of 3 int
+        Spatial grid ``(M, N, O)``.
+    sigma : float
+        Spatial width of the wavelet in grid units (``sigma_0 * 2**j``).
+    l : int
+        Degree, ``l >= 0``.
+    half : bool, default=False
+        Return the rfft half spectrum (last axis ``O // 2 + 1``) instead of
+        the full one.
+    dtype : dtype, default=float64
+    period : tuple of 3 int, optional
+        The grid whose frequencies the bins stand for (default ``shape``);
+        pass the fine grid when ``shape`` is a cropped (coarser) one, and
+        ``sigma`` stays in fine-grid units.
+
+    Returns
+    -------
+    filters : ndarray of shape (2l + 1, M, N, O or O // 2 + 1), read-only
+        Real values ``R_{l,m}(w)`` with ``psi_hat_{l,m} = (-i)^l R_{l,m}``,
+        m = -l..l.  Cached: do not modify.
+
+    Examples
+    --------
+    >>> F = solid_harmonic_filters((8, 8, 8), 1.0, 2)
+    >>> F.shape
+    (5, 8, 8, 8)
+    >>> float(solid_harmonic_filters((8, 8, 8), 1.0, 0)[0, 0, 0, 0])
+    1.0
+    """
+    shape = tuple(int(s) for s in shape)
+    period = shape if period is None else tuple(int(p) for p in period)
+    return _filters_cached(shape, float(sigma), int(l), bool(half), np.dtype(dtype).str, period)

@@ -1,0 +1,199 @@
+"""The input gate for sequences of atomic structures.
+
+Every molecule-side estimator takes ``X`` as a sequence of structures, in
+any of these forms (mixed freely):
+
+* an ``ase.Atoms`` object (or anything with ``get_atomic_numbers()`` and
+  ``get_positions()``, plus optionally ``get_cell()`` and ``get_pbc()``);
+* a tuple ``(atomic_numbers, positions)`` or
+  ``(atomic_numbers, positions, cell, pbc)``;
+* a dict with keys ``"numbers"`` and ``"positions"`` (optionally ``"cell"``
+  and ``"pbc"``).
+
+Positions are Cartesian, in Ångström.  A list is what
+:class:`~sklearn.model_selection.GridSearchCV` and cross-validation index,
+so a list of structures works in a :class:`~sklearn.pipeline.Pipeline` as
+any ``X`` does.  Padded arrays (such as the QM7/QM9 files) become such a
+list with :func:`structures_from_padded`.
+"""
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Structure", "check_structures", "check_species", "structures_from_padded"]
+
+_FORMS = (
+    "each structure must be an ase.Atoms, a tuple (numbers, positions) or "
+    "(numbers, positions, cell, pbc), or a dict with keys 'numbers' and 'positions'"
+)
+MAX_Z = 118
+
+
+class Structure(NamedTuple):
+    """One validated structure: what every molecule-side kernel reads."""
+
+    numbers: np.ndarray  # (n_atoms,) int64, 1..118
+    positions: np.ndarray  # (n_atoms, 3) float64, finite, Ångström
+    cell: np.ndarray  # (3, 3) float64, rows are the lattice vectors (zeros if none)
+    pbc: np.ndarray  # (3,) bool
+
+    @property
+    def periodic(self):
+        return bool(self.pbc.any())
+
+
+def _unpack(item, i):
+    if hasattr(item, "get_atomic_numbers") and hasattr(item, "get_positions"):
+        numbers, positions = item.get_atomic_numbers(), item.get_positions()
+        cell = np.asarray(item.get_cell()) if hasattr(item, "get_cell") else None
+        pbc = item.get_pbc() if hasattr(item, "get_pbc") else None
+        return numbers, positions, cell, pbc
+    if isinstance(item, Mapping):
+        if "numbers" not in item or "positions" not in item:
+            raise ValueError(f"X[{i}] is a dict with keys {sorted(item)}; {_FORMS}.")
+        return item["numbers"], item["positions"], item.get("cell"), item.get("pbc")
+    if isinstance(item, (tuple, list)) and len(item) in (2, 4):
+        return (tuple(item) + (None, None))[:4]
+    raise ValueError(f"X[{i}] is a {type(item).__name__}; {_FORMS}.")
+
+
+def _check_one(item, i):
+    numbers, positions, cell, pbc = _unpack(item, i)
+    numbers = np.asarray(numbers)
+    if numbers.ndim != 1 or numbers.size == 0:
+        raise ValueError(
+            f"X[{i}] has atomic numbers of shape {numbers.shape}; a structure needs a 1D array of at least one atom."
+        )
+    if numbers.dtype.kind == "f" and np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
+        numbers = numbers.astype(np.int64)
+    if numbers.dtype.kind not in "iu":
+        raise ValueError(f"X[{i}] has atomic numbers of dtype {numbers.dtype}; they must be integers.")
+    numbers = numbers.astype(np.int64)
+    if numbers.min() < 1 or numbers.max() > MAX_Z:
+        bad = numbers[(numbers < 1) | (numbers > MAX_Z)]
+        raise ValueError(
+            f"X[{i}] has atomic numbers {sorted(set(bad.tolist()))}; they must lie in 1..{MAX_Z} "
+            "(remove padding zeros, e.g. with skscatter.structures.structures_from_padded)."
+        )
+    try:
+        positions = np.asarray(positions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"X[{i}] has positions that are not numbers.") from None
+    if positions.shape != (numbers.size, 3):
+        raise ValueError(
+            f"X[{i}] has positions of shape {positions.shape} for {numbers.size} atoms; "
+            f"expected ({numbers.size}, 3) Cartesian coordinates."
+        )
+    if not np.all(np.isfinite(positions)):
+        raise ValueError(f"X[{i}] has NaN or infinite positions; fix or drop that structure.")
+
+    pbc = np.zeros(3, dtype=bool) if pbc is None else np.broadcast_to(np.asarray(pbc, dtype=bool), (3,)).copy()
+    if cell is None:
+        cell = np.zeros((3, 3))
+    else:
+        cell = np.asarray(cell, dtype=np.float64)
+        if cell.shape == (3,):
+            cell = np.diag(cell)
+        if cell.shape != (3, 3) or not np.all(np.isfinite(cell)):
+            raise ValueError(f"X[{i}] has a cell of shape {cell.shape}; it must be a finite 3 x 3 matrix (rows = lattice vectors).")
+    if pbc.any():
+        volume = abs(np.linalg.det(cell))
+        scale = np.prod(np.linalg.norm(cell, axis=1))
+        if not volume > 1e-10 * max(scale, 1e-300):
+            raise ValueError(
+                f"X[{i}] is periodic (pbc={pbc.tolist()}) but its cell is singular (volume {volume:.3g}); "
+                "give three independent lattice vectors, or set pbc=False."
+            )
+    return Structure(numbers, positions, cell, pbc)
+
+
+def check_structures(X, *, allow_periodic=True):
+    """Validate a sequence of structures.
+
+    Parameters
+    ----------
+    X : sequence
+        Structures in the forms listed in the module docstring.
+    allow_periodic : bool, default=True
+        If False, periodic structures are rejected (for estimators that only
+        handle finite molecules).
+
+    Returns
+    -------
+    structures : list of Structure
+
+    Examples
+    --------
+    >>> water = ([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    >>> [s.numbers.tolist() for s in check_structures([water])]
+    [[8, 1, 1]]
+    """
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        raise ValueError(
+            f"X is a numeric array of shape {X.shape}; molecule estimators take a sequence of structures "
+            "(see skscatter.structures). Padded arrays of atomic numbers and positions become one with "
+            "skscatter.structures.structures_from_padded(Z, R)."
+        )
+    if isinstance(X, (str, bytes, Mapping)) or not hasattr(X, "__len__") or hasattr(X, "get_positions"):
+        raise ValueError(f"X is a {type(X).__name__}; it must be a sequence (e.g. a list) of structures.")
+    if len(X) == 0:
+        raise ValueError("X holds no structures; pass at least one.")
+    structures = [_check_one(item, i) for i, item in enumerate(X)]
+    if not allow_periodic:
+        periodic = [i for i, s in enumerate(structures) if s.periodic]
+        if periodic:
+            raise ValueError(
+                f"X[{periodic[0]}] is periodic (pbc={structures[periodic[0]].pbc.tolist()}); "
+                "this estimator handles finite molecules only: set pbc=False."
+            )
+    return structures
+
+
+def check_species(structures, species, *, parameter="species"):
+    """Raise a ValueError naming any atomic number not in ``species``."""
+    allowed = set(int(z) for z in species)
+    for i, s in enumerate(structures):
+        unknown = sorted(set(s.numbers.tolist()) - allowed)
+        if unknown:
+            raise ValueError(
+                f"X[{i}] contains atomic numbers {unknown}, which are not in {parameter}={sorted(allowed)}; "
+                f"add them to {parameter} (or set {parameter}=None to learn the species in fit)."
+            )
+
+
+def structures_from_padded(Z, R, n_atoms=None):
+    """Turn padded arrays (as in the QM7 and QM9 files) into a list of structures.
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_structures, max_atoms)
+        Atomic numbers, padded with 0 at the end of each row.
+    R : array-like of shape (n_structures, max_atoms, 3)
+        Positions in Ångström (padding rows ignored).
+    n_atoms : array-like of shape (n_structures,), optional
+        Atom counts; by default the count of non-zero entries of each row.
+
+    Returns
+    -------
+    structures : list of tuple
+        ``(numbers, positions)`` per structure (float64 positions).
+
+    Examples
+    --------
+    >>> Z = [[8, 1, 1, 0], [6, 1, 1, 1]]
+    >>> R = [[[0, 0, 0]] * 4] * 2
+    >>> [len(z) for z, _ in structures_from_padded(Z, R)]
+    [3, 4]
+    """
+    Z = np.asarray(Z)
+    R = np.asarray(R, dtype=np.float64)
+    if Z.ndim != 2 or R.shape != Z.shape + (3,):
+        raise ValueError(f"Z has shape {Z.shape} and R {R.shape}; expected (n, max_atoms) and (n, max_atoms, 3).")
+    if n_atoms is None:
+        n_atoms = (Z != 0).sum(axis=1)
+    n_atoms = np.asarray(n_atoms).astype(np.int64)
+    if n_atoms.shape != (Z.shape[0],) or n_atoms.min(initial=1) < 0 or n_atoms.max(initial=0) > Z.shape[1]:
+        raise ValueError(f"n_atoms has shape {n_atoms.shape} or values outside 0..{Z.shape[1]}; fix it or leave it None.")
+    return [(Z[i, :n].astype(np.int64), R[i, :n].copy()) for i, n in enumerate(n_atoms)]

@@ -1,0 +1,177 @@
+"""SolidHarmonicScattering: sklearn citizenship, invariances, errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import estimator_checks as ec
+
+from skscatter.harmonic import SolidHarmonicScattering, solid_harmonic_scattering_3d
+from skscatter.harmonic._density import channel_weights, molecule_density
+from skscatter.structures import check_structures, structures_from_padded
+
+# Small molecules and a coarse setting keep each transform to milliseconds.
+SMALL = dict(J=1, L=2, sigma=1.5, integral_powers=(0.5, 1.0, 2.0))
+
+
+def _molecules(n, seed=0):
+    rng = np.random.default_rng(seed)
+    mols = []
+    for _ in range(n):
+        k = int(rng.integers(2, 6))
+        mols.append((rng.choice([1, 6, 7, 8], size=k), rng.normal(scale=1.0, size=(k, 3))))
+    return mols
+
+
+DATA_FREE_CHECKS = [
+    ec.check_estimator_cloneable,
+    ec.check_estimator_repr,
+    ec.check_no_attributes_set_in_init,
+    ec.check_parameters_default_constructible,
+    ec.check_get_params_invariance,
+    ec.check_set_params,
+    ec.check_do_not_raise_errors_in_init_or_set_params,
+    ec.check_estimator_tags_renamed,
+    ec.check_valid_tag_types,
+    ec.check_mixin_order,
+]
+
+
+@pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
+def test_sklearn_data_free_checks(check):
+    check("SolidHarmonicScattering", SolidHarmonicScattering())
+
+
+def test_tags_say_structures_not_arrays():
+    tags = SolidHarmonicScattering().__sklearn_tags__()
+    assert not tags.input_tags.two_d_array and tags.requires_fit
+
+
+def test_fit_transform_shapes_names_clone_pickle():
+    X = _molecules(6)
+    est = SolidHarmonicScattering(channels=("nuclear", "valence"), **SMALL).fit(X)
+    S = est.transform(X)
+    n_paths = 2 + 1
+    assert S.shape == (6, 2 * 3 * (1 + 3 * n_paths)) == (6, est.n_features_out_)
+    names = est.get_feature_names_out()
+    assert len(names) == S.shape[1] == len(set(names))
+    assert names[0] == "nuclear_o0_q0.5" and "valence_o2_j0_1_l2_q2" in names
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(X[:2]), S[:2])
+    np.testing.assert_array_equal(clone(est).fit(X).transform(X[:2]), S[:2])
+    with pytest.raises(Exception, match="not fitted"):
+        SolidHarmonicScattering().transform(X)
+
+
+def test_rows_equal_the_array_function_on_the_densities():
+    X = _molecules(2, seed=1)
+    est = SolidHarmonicScattering(channels=("core",), method="grid", bandwidth_tol=None, **SMALL).fit(X)
+    (s,) = check_structures([X[1]])
+    (c,) = est._voxel_coordinates([s])
+    grid = molecule_density(c, channel_weights(s.numbers, "core"), est.grid_shape_, est.sigma)
+    expected = solid_harmonic_scattering_3d(grid, est.J, est.L, est.sigma, est.integral_powers)
+    np.testing.assert_allclose(est.transform([X[1]])[0], expected, rtol=1e-12)
+
+
+def test_invariances():
+    X = _molecules(3, seed=2)
+    est = SolidHarmonicScattering(**SMALL).fit(X)
+    S = est.transform(X)
+    rng = np.random.default_rng(0)
+    R = Rotation.random(random_state=3).as_matrix()
+    moved = [(z, r @ R.T + rng.normal(size=3) * 3) for z, r in X]
+    # Distinct principal spreads: the aligned frame, hence the sampling, is the same.
+    tiny = 1e-12 * np.abs(S).max()  # an all-hydrogen molecule has a zero core channel
+    np.testing.assert_allclose(est.transform(moved), S, rtol=1e-6, atol=tiny)
+    # Permuting atoms only reorders floating-point sums; q = 0.5 integrals
+    # amplify that round-off (sqrt of ~1e-16-relative voxels) to ~1e-9.
+    perm = [(z[::-1], r[::-1]) for z, r in X]
+    np.testing.assert_allclose(est.transform(perm), S, rtol=1e-7, atol=tiny)
+    # Without alignment a translation is still exact (molecules are centred).
+    free = SolidHarmonicScattering(align=False, **SMALL).fit(X)
+    shifted = [(z, r + 7.5) for z, r in X]
+    np.testing.assert_allclose(free.transform(shifted), free.transform(X), rtol=1e-7, atol=tiny)
+
+
+@pytest.mark.parametrize("bandwidth_tol", [None, 1e-9])
+def test_rotation_invariance_without_alignment_on_a_real_molecule(data_dir, bandwidth_tol):
+    """The grid path itself: a QM7 molecule rotated in the box changes by < 1e-3 (measured:
+    6e-4 exact; the fast path adds up to ~1e-4 at the default bandwidth_tol)."""
+    d = dict(np.load(data_dir / "qm7.npz"))
+    mols = structures_from_padded(d["Z"][:40], d["R"][:40])
+    est = SolidHarmonicScattering(J=1, L=2, sigma=2.0, align=False, channels=("nuclear",), bandwidth_tol=bandwidth_tol)
+    est.fit(mols)
+    z, r = mols[30]
+    R = Rotation.random(random_state=4).as_matrix()
+    A, B = est.transform([(z, r), (z, r @ R.T)])
+    rel = np.abs(A - B) / np.abs(A)
+    assert rel.max() < 1e-3
+
+
+def test_grid_search_and_pipeline():
+    X = _molecules(12, seed=3)
+    y = np.array([sum(z) for z, _ in X], dtype=float)
+    pipe = make_pipeline(SolidHarmonicScattering(channels=("nuclear",), **SMALL), StandardScaler(), Ridge())
+    search = GridSearchCV(pipe, {"ridge__alpha": [1e-3, 1.0]}, cv=3).fit(X, y)
+    assert search.predict(X[:2]).shape == (2,)
+
+
+def test_n_jobs_does_not_change_results():
+    X = _molecules(5, seed=4)
+    a = SolidHarmonicScattering(n_jobs=1, **SMALL).fit(X).transform(X)
+    b = SolidHarmonicScattering(n_jobs=2, **SMALL).fit(X).transform(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bad_input():
+    X = _molecules(3)
+    est = SolidHarmonicScattering(**SMALL)
+    with pytest.raises(ValueError, match="no structures"):
+        est.fit([])
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit([([1, 1], [[0, 0, 0], [np.nan, 0, 0]])])
+    with pytest.raises(ValueError, match="finite molecules only"):
+        est.fit([([1, 1], [[0, 0, 0], [0.7, 0, 0]], 3 * np.eye(3), [True] * 3)])
+    with pytest.raises(ValueError, match="channels"):
+        SolidHarmonicScattering(channels=("spin",)).fit(X)
+    with pytest.raises(ValueError, match="single atom"):
+        est.fit([([1], [[0, 0, 0]])])
+    with pytest.raises(ValueError, match="Increase grid_shape"):
+        SolidHarmonicScattering(grid_shape=(20, 20, 20), **SMALL).fit(X)
+    fitted = est.fit(X)
+    big = [(np.ones(2, dtype=int), np.array([[0.0, 0, 0], [30.0, 0, 0]]))]
+    with pytest.raises(ValueError, match=r"X\[0\] spans"):
+        fitted.transform(big)
+    with pytest.raises(ValueError, match="sequence of structures"):
+        fitted.transform(np.zeros((2, 9)))
+
+
+def test_analytic_columns_agree_with_the_grid():
+    X = _molecules(3, seed=5)
+    kw = dict(SMALL, sigma=2.0, integral_powers=(0.5, 1.0, 2.0, 3.0))
+    grid = SolidHarmonicScattering(method="grid", **kw).fit(X)
+    auto = SolidHarmonicScattering(method="auto", **kw).fit(X)
+    analytic = SolidHarmonicScattering(method="analytic", **kw).fit(X)
+    G, A, C = grid.transform(X), auto.transform(X), analytic.transform(X)
+    names = list(grid.get_feature_names_out())
+    closed = [names.index(n) for n in analytic.get_feature_names_out()]
+    assert len(closed) == 3 * (3 + 2 * 3)  # 3 channels x (S0 q=1,2,3 + S1 q=2 for 2 scales x 3 degrees)
+    np.testing.assert_array_equal(A[:, closed], C)
+    np.testing.assert_allclose(C, G[:, closed], rtol=1e-7, atol=1e-12 * np.abs(G).max())
+    others = np.setdiff1d(np.arange(G.shape[1]), closed)
+    np.testing.assert_array_equal(A[:, others], G[:, others])
+
+
+def test_analytic_path_is_exactly_rotation_invariant():
+    X = _molecules(4, seed=6)
+    est = SolidHarmonicScattering(method="analytic", align=False, **SMALL).fit(X)
+    R = Rotation.random(random_state=7).as_matrix()
+    moved = [(z, r @ R.T - 3.0) for z, r in X]
+    np.testing.assert_allclose(est.transform(moved), est.transform(X), rtol=1e-10)
+    with pytest.raises(ValueError, match="no closed-form"):
+        SolidHarmonicScattering(method="analytic", integral_powers=(0.5,)).fit(X)
