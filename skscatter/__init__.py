@@ -1,7 +1,7 @@
 """skscatter: invariant representations as scikit-learn transformers.
 
-Wavelet scattering and whitened-patch encodings of images and solid harmonic
-scattering of molecules (SOAP to come), all usable in a
+Wavelet scattering and whitened-patch encodings of images; SOAP and solid
+harmonic scattering of molecules; all usable in a
 :class:`sklearn.pipeline.Pipeline`.
 """
 
@@ -9,12 +9,18 @@ from ._config import config_context, get_config, set_config
 from .harmonic import SolidHarmonicScattering, solid_harmonic_scattering_3d
 from .patches import WhitenedPatchKNNEncoder
 from .scattering import ScatteringTransformer
+from .soap import SOAPDescriptor
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "SOAPDescriptor",
     "ScatteringTransformer",
     "SolidHarmonicScattering",
     "WhitenedPatchKNNEncoder",
+    "config_context",
+    "get_config",
+    "set_config",
     "solid_harmonic_scattering_3d",
-    "config_context", "get_config", "set_config", "__version__"]
+    "__version__",
+]

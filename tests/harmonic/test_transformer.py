@@ -10,7 +10,6 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import estimator_checks as ec
 
 from skscatter.harmonic import SolidHarmonicScattering, solid_harmonic_scattering_3d
 from skscatter.harmonic._density import channel_weights, molecule_density
@@ -27,30 +26,6 @@ def _molecules(n, seed=0):
         k = int(rng.integers(2, 6))
         mols.append((rng.choice([1, 6, 7, 8], size=k), rng.normal(scale=1.0, size=(k, 3))))
     return mols
-
-
-DATA_FREE_CHECKS = [
-    ec.check_estimator_cloneable,
-    ec.check_estimator_repr,
-    ec.check_no_attributes_set_in_init,
-    ec.check_parameters_default_constructible,
-    ec.check_get_params_invariance,
-    ec.check_set_params,
-    ec.check_do_not_raise_errors_in_init_or_set_params,
-    ec.check_estimator_tags_renamed,
-    ec.check_valid_tag_types,
-    ec.check_mixin_order,
-]
-
-
-@pytest.mark.parametrize("check", DATA_FREE_CHECKS, ids=lambda c: c.__name__)
-def test_sklearn_data_free_checks(check):
-    check("SolidHarmonicScattering", SolidHarmonicScattering())
-
-
-def test_tags_say_structures_not_arrays():
-    tags = SolidHarmonicScattering().__sklearn_tags__()
-    assert not tags.input_tags.two_d_array and tags.requires_fit
 
 
 def test_fit_transform_shapes_names_clone_pickle():

@@ -1,0 +1,279 @@
+"""SOAPDescriptor: definition, dscribe oracle, invariances, periodicity, sklearn API, errors."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from skscatter import config_context
+from skscatter._kernels._soap_numba import legendre_norms, real_ylm
+from skscatter.harmonic._filter_bank import real_spherical_harmonics
+from skscatter.soap import SOAPDescriptor, gto_basis
+from skscatter.soap._basis import gto_radial_functions, soap_prefactor
+
+SMALL = dict(r_cut=4.0, n_max=4, l_max=4, sigma=0.5)
+
+
+def _molecules(n, seed=0, species=(1, 6, 7, 8)):
+    rng = np.random.default_rng(seed)
+    mols = []
+    while len(mols) < n:
+        k = int(rng.integers(3, 12))
+        pos = rng.uniform(-2.5, 2.5, size=(k, 3))
+        d = np.sqrt(((pos[:, None] - pos[None]) ** 2).sum(-1) + 1e9 * np.eye(k))
+        if d.min() > 0.8:
+            mols.append((rng.choice(species, size=k), pos))
+    return mols
+
+
+def _sqrt2_weights(est):
+    """1 on the (Z, n) == (Z', n') entries, sqrt(2) elsewhere, from the feature names."""
+    w = []
+    for name in est.get_feature_names_out():
+        z1, z2, _, n1, n2 = name.split("_")
+        w.append(1.0 if (z1 == z2 and n1[1:] == n2[1:]) else math.sqrt(2))
+    return np.array(w)
+
+
+# -- the pieces ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("l", [0, 1, 3, 6])
+def test_gto_basis_is_orthonormal(l):
+    alphas, betas = gto_basis(5.0, 8, 6)
+    r = np.linspace(0, 30, 300001)
+    g = gto_radial_functions(r, alphas, betas, l)
+    overlap = (g[:, None, :] * g[None, :, :] * r**2).sum(-1) * (r[1] - r[0])
+    np.testing.assert_allclose(overlap, np.eye(8), atol=1e-6)
+
+
+def test_gto_basis_failure_is_a_clear_error():
+    with pytest.raises(ValueError, match="lower n_max or raise r_cut"):
+        gto_basis(1.5, 40, 2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.tuples(*[st.floats(-1, 1)] * 3).filter(lambda v: sum(x * x for x in v) > 1e-4))
+def test_real_ylm_kernel_matches_scipy(v):
+    v = np.array(v) / np.linalg.norm(v)
+    L = 8
+    Y = np.empty((L + 1) ** 2)
+    real_ylm(v[0], v[1], v[2], L, legendre_norms(L), np.empty((L + 1, L + 1)), Y)
+    ref = np.concatenate([real_spherical_harmonics(l, v[:1], v[1:2], v[2:])[:, 0] for l in range(L + 1)])
+    np.testing.assert_allclose(Y, ref, atol=1e-12)
+
+
+# -- definition ------------------------------------------------------------
+
+
+def _slow_soap(numbers, positions, species, r_cut, n_max, l_max, sigma):
+    """Float64 NumPy reference: numerical radial quadrature of the density projections."""
+    alphas, betas = gto_basis(r_cut, n_max, l_max)
+    eta, pad = 1 / (2 * sigma**2), sigma * math.sqrt(-2 * math.log(1e-3))
+    # Gauss-Legendre in r and on the sphere: integrate g_nl(r) Y_lm rho(r) directly.
+    xr, wr = np.polynomial.legendre.leggauss(120)
+    R = 12.0
+    r = (xr + 1) * R / 2
+    wr = wr * R / 2
+    t, wt = np.polynomial.legendre.leggauss(24)
+    phi = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    ct, ph = np.meshgrid(t, phi, indexing="ij")
+    st_ = np.sqrt(1 - ct**2)
+    dirs = np.stack([(st_ * np.cos(ph)).ravel(), (st_ * np.sin(ph)).ravel(), ct.ravel()], 1)
+    wdir = (wt[:, None] * np.full(phi.size, 2 * np.pi / phi.size)).ravel()
+    Ys = [real_spherical_harmonics(l, *dirs.T) for l in range(l_max + 1)]
+    rows = []
+    for i in range(len(numbers)):
+        d = positions - positions[i]
+        keep = np.linalg.norm(d, axis=1) < r_cut + pad
+        pts = r[:, None, None] * dirs[None]  # (nr, ndir, 3)
+        c = {}
+        for z in species:
+            sel = d[keep & (numbers == z)]
+            rho = np.exp(-eta * ((pts[:, :, None, :] - sel[None, None]) ** 2).sum(-1)).sum(-1)
+            for l in range(l_max + 1):
+                g = gto_radial_functions(r, alphas, betas, l)  # (n, nr)
+                proj = np.einsum("nr,r,r,mk,rk,k->nm", g, wr, r**2, Ys[l], rho, wdir)
+                c[z, l] = proj
+        feats = []
+        for a, z1 in enumerate(species):
+            for z2 in species[a:]:
+                for l in range(l_max + 1):
+                    P = soap_prefactor(l) * c[z1, l] @ c[z2, l].T
+                    for n in range(n_max):
+                        for n2 in range(n if z1 == z2 else 0, n_max):
+                            feats.append(P[n, n2] * (1 if (z1 == z2 and n == n2) else math.sqrt(2)))
+        rows.append(feats)
+    return np.array(rows)
+
+
+def test_matches_slow_quadrature_reference():
+    numbers = np.array([8, 1, 1, 6])
+    positions = np.array([[0.0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0], [0.5, 0.4, 1.3]])
+    kw = dict(r_cut=3.0, n_max=3, l_max=3, sigma=0.5)
+    est = SOAPDescriptor(species=[1, 6, 8], **kw).fit([(numbers, positions)])
+    P, _ = est.transform_atoms([(numbers, positions)])
+    ref = _slow_soap(numbers, positions, [1, 6, 8], **kw)
+    np.testing.assert_allclose(P, ref, rtol=1e-6, atol=1e-8 * np.abs(ref).max())
+
+
+def test_dot_product_is_the_full_soap_kernel():
+    """sum over ALL (Z, n, Z', n') of p p' equals the packed rows' dot product."""
+    mols = _molecules(2, seed=1)
+    est = SOAPDescriptor(**SMALL).fit(mols)
+    structures = __import__("skscatter").structures.check_structures(mols)
+    coeffs, _ = est._coefficients(structures)  # (atoms, S, lm, n)
+    P, _ = est.transform_atoms(mols)
+    full = []
+    for c in coeffs:
+        blocks = [soap_prefactor(l) * np.einsum("amn,bmk->anbk", c[:, l * l : (l + 1) ** 2].transpose(0, 1, 2), c[:, l * l : (l + 1) ** 2]) for l in range(est.l_max + 1)]
+        full.append(np.concatenate([b.ravel() for b in blocks]))
+    full = np.array(full)
+    np.testing.assert_allclose(P @ P.T, full @ full.T, rtol=1e-10)
+
+
+def test_equals_dscribe_up_to_sqrt2():
+    dscribe = pytest.importorskip("dscribe.descriptors")
+    ase = pytest.importorskip("ase")
+    mols = _molecules(6, seed=2, species=(1, 6, 7, 8, 9))
+    kw = dict(r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
+    est = SOAPDescriptor(species=[1, 6, 7, 8, 9], **kw).fit(mols)
+    P, _ = est.transform_atoms(mols)
+    soap = dscribe.SOAP(species=[1, 6, 7, 8, 9], **kw)
+    D = np.concatenate([soap.create(ase.Atoms(numbers=z, positions=p)) for z, p in mols])
+    Dw = D * _sqrt2_weights(est)
+    np.testing.assert_allclose(P, Dw, rtol=1e-6, atol=1e-9 * np.abs(D).max())
+    K, Kd = P @ P.T, Dw @ Dw.T
+    assert np.max(np.abs(K - Kd) / np.abs(Kd)) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["Si", "graphene", "NaCl"])
+def test_periodic_equals_dscribe_and_explicit_supercell(name):
+    build = pytest.importorskip("ase.build")
+    if name == "Si":
+        atoms, rep = build.bulk("Si", "diamond", a=5.43), (5, 5, 5)
+    elif name == "graphene":
+        atoms, rep = build.graphene(vacuum=10.0), (7, 7, 1)
+    else:
+        atoms, rep = build.bulk("NaCl", "rocksalt", a=5.64, cubic=True), (3, 3, 3)
+        atoms.rattle(0.1, seed=1)
+    est = SOAPDescriptor(species=sorted(set(atoms.numbers)), **SMALL).fit([atoms])
+    P, _ = est.transform_atoms([atoms])
+    # The same atoms at the centre of a finite block of cells see the same neighbours.
+    block = atoms.repeat(rep)
+    n, mid = len(atoms), np.array(rep) // 2
+    first = int(((mid[0] * rep[1] + mid[1]) * rep[2] + mid[2]) * n)
+    Pb, _ = est.transform_atoms([(block.numbers, block.positions)])
+    np.testing.assert_allclose(P, Pb[first : first + n], rtol=1e-10, atol=1e-12 * np.abs(P).max())
+    dscribe = pytest.importorskip("dscribe.descriptors")
+    D = dscribe.SOAP(species=sorted(set(atoms.numbers)), periodic=True, **SMALL).create(atoms)
+    np.testing.assert_allclose(P, D * _sqrt2_weights(est), rtol=1e-6, atol=1e-9 * np.abs(D).max())
+
+
+# -- invariances and reductions ---------------------------------------------
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_rotation_translation_permutation_invariance(seed):
+    rng = np.random.default_rng(seed)
+    (z, pos), = _molecules(1, seed=seed)
+    est = SOAPDescriptor(species=[1, 6, 7, 8], **SMALL).fit([(z, pos)])
+    P, _ = est.transform_atoms([(z, pos)])
+    R = Rotation.random(random_state=seed).as_matrix()
+    perm = rng.permutation(len(z))
+    moved = (z[perm], pos[perm] @ R.T + rng.normal(size=3) * 10)
+    Q, _ = est.transform_atoms([moved])
+    np.testing.assert_allclose(Q, P[perm], rtol=1e-10, atol=1e-10 * np.abs(P).max())
+
+
+def test_reductions_match_per_atom_rows():
+    mols = _molecules(5, seed=3)
+    P, owner = SOAPDescriptor(**SMALL).fit(mols).transform_atoms(mols)
+    sums = np.array([P[owner == b].sum(0) for b in range(5)])
+    means = np.array([P[owner == b].mean(0) for b in range(5)])
+    np.testing.assert_allclose(SOAPDescriptor(**SMALL).fit(mols).transform(mols), sums, rtol=1e-12)
+    np.testing.assert_allclose(SOAPDescriptor(reduction="mean", **SMALL).fit(mols).transform(mols), means, rtol=1e-12)
+    Pn, _ = SOAPDescriptor(normalize=True, **SMALL).fit(mols).transform_atoms(mols)
+    np.testing.assert_allclose(np.linalg.norm(Pn, axis=1), 1.0)
+    Sn = SOAPDescriptor(normalize=True, **SMALL).fit(mols).transform(mols)
+    np.testing.assert_allclose(Sn, np.array([Pn[owner == b].sum(0) for b in range(5)]), rtol=1e-12)
+
+
+def test_batches_and_threads_do_not_change_results():
+    mols = _molecules(12, seed=4)
+    est = SOAPDescriptor(**SMALL).fit(mols)
+    ref = est.transform(mols)
+    with config_context(working_memory=0.05):  # a few atoms per batch
+        np.testing.assert_array_equal(est.transform(mols), ref)
+        np.testing.assert_array_equal(est.transform_atoms(mols)[0], SOAPDescriptor(**SMALL).fit(mols).transform_atoms(mols)[0])
+    np.testing.assert_allclose(clone(est).set_params(n_jobs=2).fit(mols).transform(mols), ref, rtol=1e-13)
+
+
+def test_shifted_cosine_cutoff_is_continuous():
+    """An atom crossing r_cut enters with zero weight: the descriptor does not jump."""
+    est = SOAPDescriptor(species=[1, 8], cutoff_function="shifted_cosine", **SMALL).fit([([8], [[0, 0, 0]])])
+    inside = est.transform_atoms([([8, 1], [[0, 0, 0], [est.r_cut - 1e-7, 0, 0]])])[0][0]
+    alone = est.transform_atoms([([8], [[0, 0, 0]])])[0][0]
+    np.testing.assert_allclose(inside, alone, atol=1e-12)
+    hard = SOAPDescriptor(species=[1, 8], **SMALL).fit([([8], [[0, 0, 0]])])
+    assert np.abs(hard.transform_atoms([([8, 1], [[0, 0, 0], [3.9, 0, 0]])])[0][0] - alone).max() > 1e-3
+
+
+def test_centre_weight():
+    water = ([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    P1 = SOAPDescriptor(centre_weight=1.0, **SMALL).fit([water]).transform_atoms([water])[0]
+    P0 = SOAPDescriptor(centre_weight=0.0, **SMALL).fit([water]).transform_atoms([water])[0]
+    assert not np.allclose(P0, P1)
+    lone = SOAPDescriptor(centre_weight=0.0, species=[8], **SMALL).fit([([8], [[0, 0, 0]])])
+    assert np.all(lone.transform([([8], [[0, 0, 0]])]) == 0)
+
+
+# -- sklearn API -------------------------------------------------------------
+
+def test_names_pickle_grid_search():
+    mols = _molecules(20, seed=5)
+    y = np.array([len(z) * 1.5 + (np.asarray(z) == 8).sum() for z, _ in mols])
+    est = SOAPDescriptor(**SMALL).fit(mols)
+    names = est.get_feature_names_out()
+    assert len(names) == est.n_features_out_ == 4 * 4 * (4 * 4 + 1) // 2 * 5
+    assert names[0] == "Z1_Z1_l0_n0_n0"
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(mols[:3]), est.transform(mols[:3]))
+    search = GridSearchCV(make_pipeline(SOAPDescriptor(species=[1, 6, 7, 8], **SMALL), Ridge()), {"ridge__alpha": [1e-6, 1.0]}, cv=3)
+    assert search.fit(mols, y).best_score_ > 0.5  # 20 molecules, 1,360 features: a smoke test
+
+
+@pytest.mark.parametrize(
+    "params, X, match",
+    [
+        (dict(species=[1, 8]), [([6, 1], [[0, 0, 0], [1, 0, 0]])], r"X\[0\] contains atomic numbers \[6\]"),
+        (dict(species=[1, 1]), [([1], [[0, 0, 0]])], "distinct"),
+        (dict(species=["H"]), [([1], [[0, 0, 0]])], "atomic numbers"),
+        (dict(r_cut=0.5), [([1], [[0, 0, 0]])], "r_cut"),
+        (dict(sigma=-1.0), [([1], [[0, 0, 0]])], "sigma"),
+        (dict(cutoff_function="shifted_cosine", cutoff_width=9.0), [([1], [[0, 0, 0]])], "cutoff_width"),
+        (dict(n_max=40, r_cut=1.5), [([1], [[0, 0, 0]])], "lower n_max"),
+        ({}, [], "no structures"),
+        ({}, [([1, 1], [[0, 0, 0], [np.inf, 0, 0]])], "NaN or infinite"),
+        ({}, np.zeros((3, 3)), "numeric array"),
+    ],
+)
+def test_bad_input(params, X, match):
+    with pytest.raises(ValueError, match=match):
+        SOAPDescriptor(**params).fit(X)
+
+
+def test_unknown_species_at_transform():
+    est = SOAPDescriptor(**SMALL).fit([([1, 8], [[0, 0, 0], [1, 0, 0]])])
+    with pytest.raises(ValueError, match=r"X\[1\] contains atomic numbers \[16\]"):
+        est.transform([([1], [[0, 0, 0]]), ([16, 1], [[0, 0, 0], [1.3, 0, 0]])])
+    with pytest.raises(Exception, match="not fitted"):
+        SOAPDescriptor().transform([([1], [[0, 0, 0]])])
