@@ -9,12 +9,13 @@ from ._config import config_context, get_config, set_config
 from .harmonic import SolidHarmonicScattering, solid_harmonic_scattering_3d
 from .patches import WhitenedPatchKNNEncoder
 from .scattering import ScatteringTransformer
-from .soap import SOAPDescriptor
+from .soap import SOAPDescriptor, SOAPSumKernel
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "SOAPDescriptor",
+    "SOAPSumKernel",
     "ScatteringTransformer",
     "SolidHarmonicScattering",
     "WhitenedPatchKNNEncoder",

@@ -2,5 +2,6 @@
 
 from ._basis import gto_basis
 from ._descriptor import SOAPDescriptor
+from ._kernel import SOAPSumKernel
 
-__all__ = ["SOAPDescriptor", "gto_basis"]
+__all__ = ["SOAPDescriptor", "SOAPSumKernel", "gto_basis"]

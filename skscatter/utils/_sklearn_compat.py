@@ -6,7 +6,7 @@ ecosystem; routing them through here keeps any future breakage in one file.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in
 
-__all__ = ["Interval", "StrOptions", "_check_feature_names_in", "_fit_context"]
+__all__ = ["HasMethods", "Interval", "StrOptions", "_check_feature_names_in", "_fit_context"]
