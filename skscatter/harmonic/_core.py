@@ -264,9 +264,10 @@ def solid_harmonic_scattering_3d(
         None: exact full-grid evaluation in float64.  A float in (0, 0.1]:
         compute each scale on a grid just fine enough for the frequencies
         where the filter exceeds this fraction of its peak (see the module
-        notes); much faster for ``sigma_0 >= 2``, with relative deviations
-        from the exact result of the order of 1e-6 (``q = 2``: of
-        ``bandwidth_tol``).
+        notes); much faster for ``sigma_0 >= 2``.  Order-1 ``q = 2``
+        integrals stay exact (to ``bandwidth_tol``); other powers and order
+        2 deviate by aliasing, measured on QM7 densities (grid 192 x 128 x
+        96, J=2, L=3) at up to 5.9e-4 relative for 1e-6 and 1.3e-4 for 1e-9.
     dtype : {numpy.float64, numpy.float32}, default=numpy.float64
         Working precision of the fast path (sums are always float64).
     n_jobs : int or None, default=None
