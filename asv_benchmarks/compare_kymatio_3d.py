@@ -91,7 +91,7 @@ def main(argv=None):
         np.save(Path(tmp) / "grids.npy", grids)
         if args.kymatio_python.exists():
             code = KYMATIO_WORKER.format(J=J, L=L, SIGMA=SIGMA, POWERS=POWERS)
-            subprocess.run([str(args.kymatio_python), "-c", code, str(Path(tmp) / "grids.npy"), str(Path(tmp) / "k.npz")], check=True)
+            subprocess.run([str(args.kymatio_python), "-W", "ignore::DeprecationWarning", "-c", code, str(Path(tmp) / "grids.npy"), str(Path(tmp) / "k.npz")], check=True)
             k = np.load(Path(tmp) / "k.npz")
             ref, t_ref = k["out"][1:], statistics.median(k["times"][1:])
             print(f"{'kymatio 0.3 numpy':38s} {t_ref:8.3f} s/density   1.0x")

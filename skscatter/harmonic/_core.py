@@ -267,7 +267,8 @@ def solid_harmonic_scattering_3d(
         notes); much faster for ``sigma_0 >= 2``.  Order-1 ``q = 2``
         integrals stay exact (to ``bandwidth_tol``); other powers and order
         2 deviate by aliasing, measured on QM7 densities (grid 192 x 128 x
-        96, J=2, L=3) at up to 5.9e-4 relative for 1e-6 and 1.3e-4 for 1e-9.
+        96, J=2, L=3) at up to about 1e-3 relative for 1e-6 and 8e-4 for
+        1e-9 (``asv_benchmarks/compare_kymatio_3d.py``).
     dtype : {numpy.float64, numpy.float32}, default=numpy.float64
         Working precision of the fast path (sums are always float64).
     n_jobs : int or None, default=None
