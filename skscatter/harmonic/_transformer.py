@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._kernels._threads import effective_n_threads, limit_numba_threads
-from ..structures import check_structures
+from ..structures import StructureInputMixin, check_structures
 from ..utils._batches import map_batches, plan_batches
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._analytic import analytic_columns, analytic_values
@@ -20,7 +20,7 @@ from ._density import CHANNELS, channel_weights, molecule_density, principal_axe
 _OVERLAP = 0.1
 
 
-class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
+class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimator):
     """Solid harmonic wavelet scattering invariants of molecules.
 
     Each molecule becomes, per density channel, a sum of Gaussians of width
@@ -341,12 +341,6 @@ class SolidHarmonicScattering(TransformerMixin, BaseEstimator):
                 else:
                     names.append(f"{channel}_o2_j{j1}_{j2}_l{l}_q{qs}")
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags
 
 
 def _smallest_distance(structures):

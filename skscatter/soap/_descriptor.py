@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._config import get_config
 from .._kernels._soap_numba import expansion_coefficients, power_spectrum, power_spectrum_reduced
 from .._kernels._threads import effective_n_threads, limit_numba_threads
-from ..structures import check_species, check_structures
+from ..structures import StructureInputMixin, check_species, check_structures
 from ..structures._neighbors import neighbour_list
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._basis import gto_basis, soap_prefactor
@@ -20,7 +20,7 @@ from ._basis import gto_basis, soap_prefactor
 _PADDING_DECAY = 1e-3
 
 
-class SOAPDescriptor(TransformerMixin, BaseEstimator):
+class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
     """SOAP power spectrum of atomic environments, summed (or averaged) per structure.
 
     Around each atom, the neighbour density of each species ``Z`` (Gaussians
@@ -312,9 +312,3 @@ class SOAPDescriptor(TransformerMixin, BaseEstimator):
                         for n2 in range(n if z1 == z2 else 0, self.n_max):
                             names.append(f"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}")
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags

@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._config import get_config
-from ..structures import check_structures
+from ..structures import StructureInputMixin, check_structures
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from ._descriptor import SOAPDescriptor
 
@@ -40,7 +40,7 @@ def _farthest_point(rows, m, rng):
     return np.array(chosen)
 
 
-class SOAPSumKernel(TransformerMixin, BaseEstimator):
+class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
     """Structure features ``Phi(A)_m = sum_{i in A} (p_hat_i . s_hat_m)^zeta`` for sum-of-local-energy models.
 
     The kernel is zero between environments around different elements
@@ -244,9 +244,3 @@ class SOAPSumKernel(TransformerMixin, BaseEstimator):
         """``kernel0``, ``kernel1``, ...: one name per output column."""
         check_is_fitted(self)
         return np.asarray([f"kernel{i}" for i in range(self.n_features_out_)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags

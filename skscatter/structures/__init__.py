@@ -1,5 +1,5 @@
 """Sequences of atomic structures as estimator input (see :func:`check_structures`)."""
 
-from ._input import Structure, check_species, check_structures, structures_from_padded
+from ._input import Structure, StructureInputMixin, check_species, check_structures, structures_from_padded
 
-__all__ = ["Structure", "check_species", "check_structures", "structures_from_padded"]
+__all__ = ["Structure", "StructureInputMixin", "check_species", "check_structures", "structures_from_padded"]

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Structure", "check_structures", "check_species", "structures_from_padded"]
+__all__ = ["Structure", "StructureInputMixin", "check_structures", "check_species", "structures_from_padded"]
 
 _FORMS = (
     "each structure must be an ase.Atoms, a tuple (numbers, positions) or "
@@ -42,6 +42,20 @@ class Structure(NamedTuple):
     @property
     def periodic(self):
         return bool(self.pbc.any())
+
+
+class StructureInputMixin:
+    """Tags for estimators whose ``X`` is a sequence of structures, not an array.
+
+    scikit-learn's estimator checks then run only their data-free part, and
+    the estimator must be fitted before ``transform``.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
 
 
 def _unpack(item, i):
