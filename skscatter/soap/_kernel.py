@@ -24,11 +24,6 @@ from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_conte
 from ._descriptor import SOAPDescriptor
 
 
-def _normalise(rows):
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.maximum(norms, np.finfo(rows.dtype).tiny)
-
-
 def _farthest_point(rows, m, rng):
     """Greedy farthest-point sampling on unit rows (cosine distance), first point at random."""
     chosen = [int(rng.randint(len(rows)))]
@@ -52,7 +47,7 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
     descriptor : SOAPDescriptor, default=None
         Computes the per-atom power spectra (cloned in ``fit``; None:
         ``SOAPDescriptor()``).  Its ``reduction`` and ``normalize`` are
-        ignored: rows are normalised here.  GridSearchCV reaches its
+        overridden: the kernel needs unit-normalised per-atom rows.  GridSearchCV reaches its
         parameters as ``descriptor__r_cut`` etc.
     n_representatives : int, default=2000
         Number ``M`` of representative environments (``mode="sparse"``).
@@ -70,8 +65,9 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
     whiten : bool, default=True
         Multiply ``Phi`` by ``K_MM^(-1/2)`` in sparse mode.
     jitter : float, default=1e-8
-        Relative regulariser added to ``K_MM``'s diagonal before the inverse
-        square root (eigenvalues below ``jitter * max`` are dropped).
+        Relative eigenvalue cut-off for ``K_MM^(-1/2)``: eigen-directions of
+        ``K_MM`` below ``jitter`` times its largest eigenvalue (or machine
+        epsilon times it, whichever is larger) are dropped.
     random_state : int, RandomState or None, default=None
     n_jobs : int, default=None
         Passed to the descriptor (numba threads).
@@ -135,8 +131,8 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _atoms(self, structures):
-        P, owner = self.descriptor_.transform_atoms(structures)
-        return _normalise(P), owner, np.concatenate([s.numbers for s in structures])
+        P, owner = self.descriptor_.transform_atoms(structures)  # unit rows: normalize=True
+        return P, owner, np.concatenate([s.numbers for s in structures])
 
     def _kernel(self, rows, centres, targets, target_centres):
         # Environments are only compared with environments around the same
@@ -161,7 +157,7 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         """
         structures = check_structures(X)
         base = SOAPDescriptor() if self.descriptor is None else self.descriptor
-        params = {"reduction": "sum", "normalize": False}
+        params = {"reduction": "sum", "normalize": True}
         if self.n_jobs is not None:
             params["n_jobs"] = self.n_jobs
         self.descriptor_ = clone(base).set_params(**params).fit(structures)
