@@ -152,7 +152,6 @@ def _plan(shape, J, L, sigma_0, tol, input_sigma):
 def _exact_one(x, J, L, sigma_0, powers, max_order, workers):
     shape = x.shape
     x_hat = scipy.fft.fftn(x, workers=workers)
-    blocks = []  # blocks[p][l] -> (Q,)
 
     def integrals(U):
         return np.array([np.sum(U**q) for q in powers])
@@ -175,9 +174,8 @@ def _exact_one(x, J, L, sigma_0, powers, max_order, workers):
                     U2 = modulus(U1_hat, solid_harmonic_filters(shape, sigma_0 * 2**j2, l))
                     second.append(integrals(U2))
         per_l.append(first + second)
-    for p in range(len(per_l[0])):
-        blocks.extend(per_l[l][p] for l in range(L + 1))
-    return np.concatenate(blocks)
+    # kymatio's layout: paths outer, degrees inner.
+    return np.concatenate([per_l[l][p] for p in range(len(per_l[0])) for l in range(L + 1)])
 
 
 def _fast_one(x, J, L, sigma_0, powers, max_order, tol, input_sigma, dtype, workers):
