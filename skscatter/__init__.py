@@ -10,6 +10,7 @@ from .harmonic import SolidHarmonicScattering, solid_harmonic_scattering_3d
 from .patches import WhitenedPatchKNNEncoder
 from .scattering import ScatteringTransformer
 from .soap import SOAPDescriptor, SOAPSumKernel
+from .structures import SpeciesCounts
 
 __version__ = "0.1.0.dev0"
 
@@ -18,6 +19,7 @@ __all__ = [
     "SOAPSumKernel",
     "ScatteringTransformer",
     "SolidHarmonicScattering",
+    "SpeciesCounts",
     "WhitenedPatchKNNEncoder",
     "config_context",
     "get_config",

@@ -53,6 +53,24 @@ class SOAPDescriptorBenchmark(Benchmark):
         self.run(self.X)
 
 
+class SOAPPolynomialBasisBenchmark(Benchmark):
+    """rbf="polynomial": spline-tabulated radial projections; fit builds the table."""
+
+    param_names = ["n_jobs"]
+    params = (N_JOBS_VALS,)
+
+    def setup(self, n_jobs):
+        self.X = random_molecules(N_MOLECULES)
+        self.est = SOAPDescriptor(n_jobs=n_jobs, rbf="polynomial", **HYPERS).fit(self.X[:1])
+        self.est.transform_atoms(self.X[:2])
+
+    def time_fit(self, n_jobs):
+        SOAPDescriptor(n_jobs=n_jobs, rbf="polynomial", **HYPERS).fit(self.X[:1])
+
+    def time_transform_atoms(self, n_jobs):
+        self.est.transform_atoms(self.X)
+
+
 class SOAPSumKernelBenchmark(Benchmark):
     """Sparse sum kernel with M representatives, zeta = 2."""
 

@@ -4,7 +4,9 @@
   unit vector, from the three-term Legendre recurrence in Cartesian form
   (no trigonometric calls);
 * ``expansion_coefficients`` — the neighbour-density coefficients
-  ``c[i, s, lm, n]`` of every centre, parallel over centres;
+  ``c[i, s, lm, n]`` of every centre on the GTO basis (closed-form radial
+  projections), parallel over centres; ``expansion_coefficients_tabulated``
+  the same from a cubic-spline table of the radial projections (any basis);
 * ``power_spectrum`` — per-centre rows ``N_l sum_m c c'`` with sqrt(2) on the
   off-diagonal ``(s, n) != (s', n')`` entries, parallel over centres;
   ``power_spectrum_reduced`` sums them per structure in place.
@@ -145,6 +147,53 @@ def expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, be
                         for k in range(n_max):
                             v += betas[l, n, k] * acc[s, lm, k]
                         c[s, lm, n] = v
+
+
+@njit(cache=True, parallel=True, fastmath=True, nogil=True)
+def expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, table, h, out):
+    """out[i, s, lm, n] as ``expansion_coefficients``, radial projections from a spline table.
+
+    ``table`` (n_intervals, l_max + 1, n_max, 4) holds cubic coefficients of
+    ``R_nl`` on intervals of width ``h`` (highest power first, see
+    :func:`skscatter.soap._basis.radial_integral_table`); distances beyond the
+    table are clamped to its last interval (callers size it to the cutoff).
+    """
+    n_centres = offsets.shape[0] - 1
+    n_intervals, L1, n_max, _ = table.shape
+    l_max = L1 - 1
+    n_lm = L1 * L1
+    norms = legendre_norms(l_max)
+    for i in prange(n_centres):
+        Q = np.empty((L1, L1))
+        Y = np.empty(n_lm)
+        R = np.empty(n_max)
+        c = out[i]
+        c[:, :, :] = 0.0
+        for p in range(offsets[i], offsets[i + 1]):
+            w = nbr_weight[p]
+            if w == 0.0:
+                continue
+            dx = nbr_vec[p, 0]
+            dy = nbr_vec[p, 1]
+            dz = nbr_vec[p, 2]
+            r = math.sqrt(dx * dx + dy * dy + dz * dz)
+            s = nbr_species[p]
+            if r > 0.0:
+                real_ylm(dx / r, dy / r, dz / r, l_max, norms, Q, Y)
+                top = l_max
+            else:
+                Y[0] = 0.5 / math.sqrt(math.pi)
+                top = 0
+            j = min(int(r / h), n_intervals - 1)
+            t = r - j * h
+            for l in range(top + 1):
+                for n in range(n_max):
+                    k = table[j, l, n]
+                    R[n] = w * (((k[0] * t + k[1]) * t + k[2]) * t + k[3])
+                for lm in range(l * l, (l + 1) * (l + 1)):
+                    y = Y[lm]
+                    for n in range(n_max):
+                        c[s, lm, n] += R[n] * y
 
 
 @njit(cache=True, fastmath=True, nogil=True)

@@ -7,13 +7,26 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import import_cupy, to_host
 from .._config import get_config
-from .._kernels._soap_numba import expansion_coefficients, power_spectrum, power_spectrum_reduced
+from .._kernels import _soap_xp
+from .._kernels._soap_numba import (
+    expansion_coefficients,
+    expansion_coefficients_tabulated,
+    power_spectrum,
+    power_spectrum_reduced,
+)
 from .._kernels._threads import effective_n_threads, limit_numba_threads
 from ..structures import StructureInputMixin, check_species, check_structures
 from ..structures._neighbors import neighbour_list
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._basis import gto_basis, soap_prefactor
+from ._basis import (
+    gto_basis,
+    polynomial_basis,
+    polynomial_radial_functions,
+    radial_integral_table,
+    soap_prefactor,
+)
 
 # dscribe's neighbour padding: a Gaussian of width sigma centred this far
 # beyond r_cut still reaches 1e-3 of its peak at r_cut.
@@ -53,9 +66,18 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Largest spherical harmonic degree.
     sigma : float, default=0.5
         Width (Å) of the atomic Gaussians.
-    rbf : {"gto"}, default="gto"
-        Radial basis: dscribe's Löwdin-orthonormalised Gaussian-type
-        orbitals (see :mod:`skscatter.soap._basis`).
+    rbf : {"gto", "polynomial"}, default="gto"
+        Radial basis, orthonormal with weight ``r^2`` (see
+        :mod:`skscatter.soap._basis`).  ``"gto"``: dscribe's
+        Löwdin-orthonormalised Gaussian-type orbitals, one set per ``l``,
+        projections in closed form.  ``"polynomial"``: Bartók et al.'s
+        ``(r_cut - r)^(a+2)``, ``a = 1..n_max`` (``n_max <= 10``), the same
+        for every ``l`` and zero beyond ``r_cut``; projections are
+        integrated numerically in ``fit`` and splined (relative error about
+        1e-8).  Both span different spaces, so their features differ;
+        ``"polynomial"`` gives the same kernel as any other orthonormal
+        basis of the same polynomials (dscribe's ``"polynomial"`` where its
+        orthonormalisation is accurate, small ``n_max``).
     cutoff_function : {None, "shifted_cosine"}, default=None
         None: neighbours closer than ``r_cut`` plus dscribe's padding
         ``sigma sqrt(2 ln 1000)`` count fully (dscribe's convention).
@@ -72,6 +94,13 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
     normalize : bool, default=False
         Scale each atom's row to unit norm before the reduction (the
         normalised SOAP kernel).
+    backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
+        Who computes the expansion and the power spectra.  ``"numba"``
+        (what ``"auto"`` means): fused kernels, parallel over atoms.
+        ``"numpy"``: the same quantities as array expressions in float64
+        (a slower, readable reference).  ``"cupy"``: those array
+        expressions on the GPU.  Neighbour lists are always built on the
+        CPU, and the output is always a NumPy array.
     n_jobs : int, default=None
         numba threads (atoms in parallel); no processes are started.
         ``None`` means 1, ``-1`` all cores.
@@ -103,12 +132,13 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         "n_max": [Interval(Integral, 1, None, closed="left")],
         "l_max": [Interval(Integral, 0, 20, closed="both")],
         "sigma": [Interval(Real, 0, None, closed="neither")],
-        "rbf": [StrOptions({"gto"})],
+        "rbf": [StrOptions({"gto", "polynomial"})],
         "cutoff_function": [StrOptions({"shifted_cosine"}), None],
         "cutoff_width": [Interval(Real, 0, None, closed="neither")],
         "centre_weight": [Interval(Real, 0, None, closed="left")],
         "reduction": [StrOptions({"sum", "mean"})],
         "normalize": ["boolean"],
+        "backend": [StrOptions({"auto", "numba", "numpy", "cupy"})],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
@@ -126,6 +156,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         centre_weight=1.0,
         reduction="sum",
         normalize=False,
+        backend="auto",
         n_jobs=None,
         verbose=0,
     ):
@@ -140,6 +171,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         self.centre_weight = centre_weight
         self.reduction = reduction
         self.normalize = normalize
+        self.backend = backend
         self.n_jobs = n_jobs
         self.verbose = verbose
 
@@ -178,7 +210,18 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         return self
 
     def _build(self):
-        self._alphas, self._betas = gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
+        if self.rbf == "gto":
+            self._alphas, self._betas = gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
+        else:
+            r_cut = float(self.r_cut)
+            W = polynomial_basis(r_cut, int(self.n_max))
+            self._radial_table, self._radial_step = radial_integral_table(
+                lambda r, l: polynomial_radial_functions(r, r_cut, W),
+                int(self.l_max),
+                float(self.sigma),
+                x_max=r_cut,
+                r_max=self.neighbour_cutoff_,
+            )
         self._prefactors = np.array([soap_prefactor(l) for l in range(self.l_max + 1)])
         lookup = np.full(119, -1, dtype=np.int64)
         lookup[self.species_] = np.arange(len(self.species_))
@@ -196,7 +239,12 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
 
     def _batches(self, structures):
         """Consecutive slices of structures holding about the working memory's worth of atoms."""
-        bytes_per_atom = 8 * (self.n_features_out_ + len(self.species_) * self.n_max * (self.l_max + 1) ** 2)
+        S, L1 = len(self.species_), self.l_max + 1
+        bytes_per_atom = 8 * (self.n_features_out_ + S * self.n_max * L1**2)
+        if self.backend in ("numpy", "cupy"):
+            # Array expressions also hold every l's (S n_max)^2 product block
+            # and a few per-pair arrays (allowing about 64 neighbours per atom).
+            bytes_per_atom += 8 * (L1 * (S * self.n_max) ** 2 + 4 * 64 * L1**2 * self.n_max)
         budget = max(1, int(get_config()["working_memory"] * 2**20 // bytes_per_atom))
         start, atoms = 0, 0
         for i, s in enumerate(structures):
@@ -207,14 +255,12 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         if start < len(structures):
             yield start, len(structures)
 
-    def _coefficients(self, structures):
-        """Expansion coefficients (n_atoms, S, n_lm, n_max) and species-presence mask of a batch."""
+    def _pairs(self, structures):
+        """Neighbour pairs of a batch: CSR offsets, centre, vectors, species index and weight."""
         numbers = np.concatenate([s.numbers for s in structures])
         offsets, nbr, vec = neighbour_list(structures, self.neighbour_cutoff_)
-        species_idx = self._lookup[numbers]
-        nbr_species = species_idx[nbr]
+        nbr_species = self._lookup[numbers][nbr]
         r = np.sqrt((vec**2).sum(axis=1))
-        is_centre = r == 0.0
         if self.cutoff_function == "shifted_cosine":
             w = self.cutoff_width
             inner = self.r_cut - w
@@ -223,15 +269,48 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
             weight = np.ones_like(r)
         # The centre's own Gaussian: zero vector and the same atom index.
         centre_of = np.repeat(np.arange(len(numbers)), np.diff(offsets))
-        own = is_centre & (nbr == centre_of)
+        own = (r == 0.0) & (nbr == centre_of)
         weight = np.where(own, float(self.centre_weight), weight)
+        return len(numbers), offsets, centre_of, vec, nbr_species, weight
+
+    def _coefficients(self, structures):
+        """Expansion coefficients (n_atoms, S, n_lm, n_max) and species-presence mask of a batch (numba)."""
+        n_atoms, offsets, centre_of, vec, nbr_species, weight = self._pairs(structures)
         S = len(self.species_)
-        coeffs = np.empty((len(numbers), S, (self.l_max + 1) ** 2, self.n_max))
-        eta = 1.0 / (2.0 * self.sigma**2)
-        expansion_coefficients(offsets, vec, nbr_species, weight, self._alphas, self._betas, eta, coeffs)
-        present = np.zeros((len(numbers), S), dtype=np.bool_)
+        coeffs = np.empty((n_atoms, S, (self.l_max + 1) ** 2, self.n_max))
+        if self.rbf == "gto":
+            eta = 1.0 / (2.0 * self.sigma**2)
+            expansion_coefficients(offsets, vec, nbr_species, weight, self._alphas, self._betas, eta, coeffs)
+        else:
+            expansion_coefficients_tabulated(
+                offsets, vec, nbr_species, weight, self._radial_table, self._radial_step, coeffs
+            )
+        present = np.zeros((n_atoms, S), dtype=np.bool_)
         present[centre_of[weight > 0], nbr_species[weight > 0]] = True
         return coeffs, present
+
+    def _atom_rows_xp(self, structures, xp):
+        """Per-atom rows of a batch with array expressions (backend "numpy" or "cupy")."""
+        n_atoms, _, centre_of, vec, nbr_species, weight = self._pairs(structures)
+        if self.rbf == "gto":
+            eta = 1.0 / (2.0 * self.sigma**2)
+            radial = lambda r: _soap_xp.radial_gto(r, self._alphas, self._betas, eta, xp)  # noqa: E731
+        else:
+            table = xp.asarray(self._radial_table)
+            radial = lambda r: _soap_xp.radial_tabulated(r, table, self._radial_step, xp)  # noqa: E731
+        coeffs = _soap_xp.expansion_coefficients(
+            xp.asarray(centre_of), xp.asarray(vec), xp.asarray(nbr_species), xp.asarray(weight),
+            radial, n_atoms, len(self.species_), xp,
+        )
+        index = _soap_xp.feature_index(len(self.species_), self.n_max, self.l_max)
+        rows = _soap_xp.power_spectrum(coeffs, xp.asarray(self._prefactors), index, xp)
+        if self.normalize:
+            norm = xp.sqrt((rows * rows).sum(axis=1, keepdims=True))
+            rows = rows / xp.where(norm > 0, norm, 1.0)
+        return rows
+
+    def _array_module(self):
+        return import_cupy("SOAPDescriptor(backend='cupy')") if self.backend == "cupy" else np
 
     def _prepare(self, X):
         check_is_fitted(self)
@@ -254,11 +333,19 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         out = np.empty((len(structures), self.n_features_out_))
         with limit_numba_threads(effective_n_threads(self.n_jobs)):
             for k, (a, b) in enumerate(self._batches(structures)):
-                coeffs, present = self._coefficients(structures[a:b])
-                starts = np.concatenate([[0], np.cumsum([len(s.numbers) for s in structures[a:b]])])
-                power_spectrum_reduced(
-                    coeffs, self._prefactors, present, starts, bool(self.normalize), self.reduction == "mean", out[a:b]
-                )
+                sizes = np.array([len(s.numbers) for s in structures[a:b]])
+                starts = np.concatenate([[0], np.cumsum(sizes)])
+                if self.backend in ("auto", "numba"):
+                    coeffs, present = self._coefficients(structures[a:b])
+                    power_spectrum_reduced(
+                        coeffs, self._prefactors, present, starts, bool(self.normalize), self.reduction == "mean", out[a:b]
+                    )
+                else:
+                    xp = self._array_module()
+                    rows = to_host(self._atom_rows_xp(structures[a:b], xp))
+                    out[a:b] = np.add.reduceat(rows, starts[:-1], axis=0)
+                    if self.reduction == "mean":
+                        out[a:b] /= sizes[:, None]
                 if self.verbose and (k + 1) % self.verbose == 0:
                     print(f"[SOAPDescriptor] {b}/{len(structures)} structures")
         return out
@@ -282,11 +369,14 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         P = np.empty((first[-1], self.n_features_out_))
         with limit_numba_threads(effective_n_threads(self.n_jobs)):
             for a, b in self._batches(structures):
-                coeffs, present = self._coefficients(structures[a:b])
                 rows = P[first[a] : first[b]]  # written in place, no per-batch copies
-                power_spectrum(coeffs, self._prefactors, present, rows)
-                if self.normalize:
-                    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), np.finfo(float).tiny)
+                if self.backend in ("auto", "numba"):
+                    coeffs, present = self._coefficients(structures[a:b])
+                    power_spectrum(coeffs, self._prefactors, present, rows)
+                    if self.normalize:
+                        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), np.finfo(float).tiny)
+                else:
+                    rows[:] = to_host(self._atom_rows_xp(structures[a:b], self._array_module()))
         owner = np.repeat(np.arange(len(structures)), sizes)
         return P, owner
 

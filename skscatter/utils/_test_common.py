@@ -9,6 +9,7 @@ from ..harmonic import SolidHarmonicScattering
 from ..patches import WhitenedPatchKNNEncoder
 from ..scattering import ScatteringTransformer
 from ..soap import SOAPDescriptor, SOAPSumKernel
+from ..structures import SpeciesCounts
 
 INIT_PARAMS = {
     ScatteringTransformer: [dict(J=1), dict(J=1, L=3, backend="numpy"), dict(J=1, output="mean", log=True)],
@@ -23,7 +24,7 @@ INIT_PARAMS = {
 # Estimators whose X is a sequence of structures: sklearn's checks feed arrays,
 # so only its data-free checks apply (tests/test_common.py); their data
 # behaviour is tested in their own modules.
-STRUCTURE_ESTIMATORS = (SOAPDescriptor, SOAPSumKernel, SolidHarmonicScattering)
+STRUCTURE_ESTIMATORS = (SOAPDescriptor, SOAPSumKernel, SolidHarmonicScattering, SpeciesCounts)
 
 
 def estimators_to_check():

@@ -17,7 +17,14 @@ from skscatter import config_context
 from skscatter._kernels._soap_numba import legendre_norms, real_ylm
 from skscatter.harmonic._filter_bank import real_spherical_harmonics
 from skscatter.soap import SOAPDescriptor, gto_basis
-from skscatter.soap._basis import gto_radial_functions, soap_prefactor
+from skscatter._kernels._soap_numba import radial_constants
+from skscatter.soap._basis import (
+    gto_radial_functions,
+    polynomial_basis,
+    polynomial_radial_functions,
+    radial_integral_table,
+    soap_prefactor,
+)
 
 SMALL = dict(r_cut=4.0, n_max=4, l_max=4, sigma=0.5)
 
@@ -60,6 +67,47 @@ def test_gto_basis_failure_is_a_clear_error():
         gto_basis(1.5, 40, 2)
 
 
+@pytest.mark.parametrize("n_max", [1, 4, 8, 10])
+def test_polynomial_basis_is_orthonormal(n_max):
+    # Orthonormal to near float64 precision even where the overlap matrix has
+    # condition number 1e15 (n_max = 10); an eigendecomposition of S would
+    # lose 1e-6 at n_max = 8 and 1e-3 at n_max = 10.
+    r = np.linspace(0, 3.5, 400001)
+    g = polynomial_radial_functions(r, 3.5, polynomial_basis(3.5, n_max))
+    overlap = (g[:, None, :] * g[None, :, :] * r**2).sum(-1) * (r[1] - r[0])
+    np.testing.assert_allclose(overlap, np.eye(n_max), atol=1e-8)
+    # The span is Bartók's: (r_cut - r)^(a + 2), a = 1..n_max, and nothing beyond r_cut.
+    prim = (3.5 - r[None, ::1000]) ** (np.arange(1, n_max + 1)[:, None] + 2)
+    coef, *_ = np.linalg.lstsq(prim.T, g[:, ::1000].T, rcond=None)
+    np.testing.assert_allclose(prim.T @ coef, g[:, ::1000].T, rtol=0, atol=1e-8 * np.abs(g).max())
+    assert np.all(polynomial_radial_functions(np.array([3.5, 4.0, 9.0]), 3.5, polynomial_basis(3.5, n_max)) == 0)
+
+
+def test_polynomial_basis_failure_is_a_clear_error():
+    with pytest.raises(ValueError, match="n_max <= 10"):
+        polynomial_basis(5.0, 12)
+
+
+def test_radial_integral_table_matches_gto_closed_form():
+    """The spline table (used by rbf="polynomial") reproduces the GTO projections' closed form."""
+    r_cut, n_max, l_max, sigma = 5.0, 6, 5, 0.5
+    alphas, betas = gto_basis(r_cut, n_max, l_max)
+    eta = 1 / (2 * sigma**2)
+    const, expo = radial_constants(alphas, eta)
+    table, h = radial_integral_table(
+        lambda x, l: gto_radial_functions(x, alphas, betas, l), l_max, sigma, x_max=3 * r_cut, r_max=6.9
+    )
+    r = np.random.default_rng(0).uniform(0, 6.9, 500)
+    j = np.minimum((r / h).astype(int), len(table) - 1)
+    t = (r - j * h)[:, None, None]
+    c = table[j]
+    spline = ((c[..., 0] * t + c[..., 1]) * t + c[..., 2]) * t + c[..., 3]
+    exact = np.stack(
+        [(betas[l] @ (const[l][:, None] * (2 * eta * r) ** l * np.exp(expo[l][:, None] * r**2))).T for l in range(l_max + 1)], 1
+    )
+    np.testing.assert_allclose(spline, exact, atol=1e-8 * np.abs(exact).max())
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.tuples(*[st.floats(-1, 1)] * 3).filter(lambda v: sum(x * x for x in v) > 1e-4))
 def test_real_ylm_kernel_matches_scipy(v):
@@ -74,13 +122,17 @@ def test_real_ylm_kernel_matches_scipy(v):
 # -- definition ------------------------------------------------------------
 
 
-def _slow_soap(numbers, positions, species, r_cut, n_max, l_max, sigma):
+def _slow_soap(numbers, positions, species, r_cut, n_max, l_max, sigma, rbf="gto"):
     """Float64 NumPy reference: numerical radial quadrature of the density projections."""
-    alphas, betas = gto_basis(r_cut, n_max, l_max)
+    if rbf == "gto":
+        alphas, betas = gto_basis(r_cut, n_max, l_max)
+        radial, R = (lambda r, l: gto_radial_functions(r, alphas, betas, l)), 12.0
+    else:
+        W = polynomial_basis(r_cut, n_max)
+        radial, R = (lambda r, l: polynomial_radial_functions(r, r_cut, W)), r_cut
     eta, pad = 1 / (2 * sigma**2), sigma * math.sqrt(-2 * math.log(1e-3))
     # Gauss-Legendre in r and on the sphere: integrate g_nl(r) Y_lm rho(r) directly.
     xr, wr = np.polynomial.legendre.leggauss(120)
-    R = 12.0
     r = (xr + 1) * R / 2
     wr = wr * R / 2
     t, wt = np.polynomial.legendre.leggauss(24)
@@ -100,7 +152,7 @@ def _slow_soap(numbers, positions, species, r_cut, n_max, l_max, sigma):
             sel = d[keep & (numbers == z)]
             rho = np.exp(-eta * ((pts[:, :, None, :] - sel[None, None]) ** 2).sum(-1)).sum(-1)
             for l in range(l_max + 1):
-                g = gto_radial_functions(r, alphas, betas, l)  # (n, nr)
+                g = radial(r, l)  # (n, nr)
                 proj = np.einsum("nr,r,r,mk,rk,k->nm", g, wr, r**2, Ys[l], rho, wdir)
                 c[z, l] = proj
         feats = []
@@ -115,13 +167,14 @@ def _slow_soap(numbers, positions, species, r_cut, n_max, l_max, sigma):
     return np.array(rows)
 
 
-def test_matches_slow_quadrature_reference():
+@pytest.mark.parametrize("rbf", ["gto", "polynomial"])
+def test_matches_slow_quadrature_reference(rbf):
     numbers = np.array([8, 1, 1, 6])
     positions = np.array([[0.0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0], [0.5, 0.4, 1.3]])
     kw = dict(r_cut=3.0, n_max=3, l_max=3, sigma=0.5)
-    est = SOAPDescriptor(species=[1, 6, 8], **kw).fit([(numbers, positions)])
+    est = SOAPDescriptor(species=[1, 6, 8], rbf=rbf, **kw).fit([(numbers, positions)])
     P, _ = est.transform_atoms([(numbers, positions)])
-    ref = _slow_soap(numbers, positions, [1, 6, 8], **kw)
+    ref = _slow_soap(numbers, positions, [1, 6, 8], rbf=rbf, **kw)
     np.testing.assert_allclose(P, ref, rtol=1e-6, atol=1e-8 * np.abs(ref).max())
 
 
@@ -155,6 +208,27 @@ def test_equals_dscribe_up_to_sqrt2():
     assert np.max(np.abs(K - Kd) / np.abs(Kd)) < 1e-6
 
 
+@pytest.mark.parametrize("n_max", [3, 5])
+def test_polynomial_kernel_equals_dscribe(n_max):
+    """Bases spanning the same functions give the same SOAP kernel once both are orthonormal.
+
+    dscribe orthonormalises the same primitives (unscaled) through
+    sqrtm(inv(S)); at small n_max that is accurate, so the kernels agree.
+    (At n_max = 8 dscribe's basis is off orthonormality by about 1e-6,
+    dscribe issue #133, and the kernels differ by 1e-5.)
+    """
+    dscribe = pytest.importorskip("dscribe.descriptors")
+    ase = pytest.importorskip("ase")
+    mols = _molecules(6, seed=2)
+    kw = dict(r_cut=4.0, n_max=n_max, l_max=4, sigma=0.5)
+    est = SOAPDescriptor(species=[1, 6, 7, 8], rbf="polynomial", **kw).fit(mols)
+    P, _ = est.transform_atoms(mols)
+    soap = dscribe.SOAP(species=[1, 6, 7, 8], rbf="polynomial", **kw)
+    D = np.concatenate([soap.create(ase.Atoms(numbers=z, positions=p)) for z, p in mols]) * _sqrt2_weights(est)
+    K, Kd = P @ P.T, D @ D.T
+    np.testing.assert_allclose(K, Kd, rtol=1e-8, atol=1e-9 * np.abs(Kd).max())
+
+
 @pytest.mark.parametrize("name", ["Si", "graphene", "NaCl"])
 def test_periodic_equals_dscribe_and_explicit_supercell(name):
     build = pytest.importorskip("ase.build")
@@ -182,11 +256,11 @@ def test_periodic_equals_dscribe_and_explicit_supercell(name):
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 10_000))
-def test_rotation_translation_permutation_invariance(seed):
+@given(seed=st.integers(0, 10_000), rbf=st.sampled_from(["gto", "polynomial"]))
+def test_rotation_translation_permutation_invariance(seed, rbf):
     rng = np.random.default_rng(seed)
     (z, pos), = _molecules(1, seed=seed)
-    est = SOAPDescriptor(species=[1, 6, 7, 8], **SMALL).fit([(z, pos)])
+    est = SOAPDescriptor(species=[1, 6, 7, 8], rbf=rbf, **SMALL).fit([(z, pos)])
     P, _ = est.transform_atoms([(z, pos)])
     R = Rotation.random(random_state=seed).as_matrix()
     perm = rng.permutation(len(z))
@@ -261,6 +335,8 @@ def test_names_pickle_grid_search():
         (dict(sigma=-1.0), [([1], [[0, 0, 0]])], "sigma"),
         (dict(cutoff_function="shifted_cosine", cutoff_width=9.0), [([1], [[0, 0, 0]])], "cutoff_width"),
         (dict(n_max=40, r_cut=1.5), [([1], [[0, 0, 0]])], "lower n_max"),
+        (dict(n_max=12, rbf="polynomial"), [([1], [[0, 0, 0]])], "n_max <= 10"),
+        (dict(rbf="bessel"), [([1], [[0, 0, 0]])], "rbf"),
         ({}, [], "no structures"),
         ({}, [([1, 1], [[0, 0, 0], [np.inf, 0, 0]])], "NaN or infinite"),
         ({}, np.zeros((3, 3)), "numeric array"),
@@ -277,3 +353,58 @@ def test_unknown_species_at_transform():
         est.transform([([1], [[0, 0, 0]]), ([16, 1], [[0, 0, 0], [1.3, 0, 0]])])
     with pytest.raises(Exception, match="not fitted"):
         SOAPDescriptor().transform([([1], [[0, 0, 0]])])
+
+
+# -- backends ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rbf", ["gto", "polynomial"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, dict(normalize=True, reduction="mean"), dict(cutoff_function="shifted_cosine", centre_weight=0.5)],
+    ids=["plain", "normalized-mean", "cosine-centre"],
+)
+def test_numpy_backend_equals_numba(rbf, options):
+    """The array-expression path (numpy here, cupy on a GPU) computes the numba kernels' function."""
+    mols = _molecules(8, seed=6)
+    kw = dict(SMALL, rbf=rbf, **options)
+    fast = SOAPDescriptor(**kw).fit(mols)
+    ref = SOAPDescriptor(backend="numpy", **kw).fit(mols)
+    P = fast.transform_atoms(mols)[0]
+    np.testing.assert_allclose(ref.transform_atoms(mols)[0], P, rtol=1e-10, atol=1e-12 * np.abs(P).max())
+    S = fast.transform(mols)
+    with config_context(working_memory=0.5):  # several batches
+        np.testing.assert_allclose(ref.transform(mols), S, rtol=1e-10, atol=1e-12 * np.abs(S).max())
+
+
+def test_numpy_backend_periodic():
+    build = pytest.importorskip("ase.build")
+    atoms = build.bulk("Si", "diamond", a=5.43)
+    P = SOAPDescriptor(**SMALL).fit([atoms]).transform_atoms([atoms])[0]
+    Q = SOAPDescriptor(backend="numpy", **SMALL).fit([atoms]).transform_atoms([atoms])[0]
+    np.testing.assert_allclose(Q, P, rtol=1e-10, atol=1e-12 * np.abs(P).max())
+
+
+def test_cupy_backend_equals_numba():
+    from skscatter._backend import cupy_available
+
+    if not cupy_available():
+        pytest.skip("cupy with a CUDA device is not available")
+    mols = _molecules(8, seed=7)
+    for rbf in ("gto", "polynomial"):
+        fast = SOAPDescriptor(rbf=rbf, **SMALL).fit(mols)
+        gpu = SOAPDescriptor(rbf=rbf, backend="cupy", **SMALL).fit(mols)
+        out = gpu.transform(mols)
+        assert isinstance(out, np.ndarray)
+        np.testing.assert_allclose(out, fast.transform(mols), rtol=1e-9)
+        np.testing.assert_allclose(gpu.transform_atoms(mols)[0], fast.transform_atoms(mols)[0], rtol=1e-9, atol=1e-12)
+
+
+def test_cupy_backend_without_cupy_is_a_clear_error():
+    from skscatter._backend import cupy_available
+
+    if cupy_available():
+        pytest.skip("cupy is available here")
+    est = SOAPDescriptor(backend="cupy", **SMALL).fit(_molecules(1))
+    with pytest.raises(ImportError, match="backend='cupy'"):
+        est.transform(_molecules(1))

@@ -1,0 +1,114 @@
+"""SpeciesCounts: how many atoms of each element a structure holds."""
+
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._sklearn_compat import _fit_context
+from ._input import StructureInputMixin, check_species, check_structures
+
+
+class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
+    """Atom counts per element, one row per structure: the composition baseline.
+
+    A linear model on these counts is a sum of per-element atomic energies,
+    ``E(A) = sum_Z n_Z(A) e_Z``, the baseline that sum-of-local-energies
+    models are usually fitted on top of (GAP subtracts isolated-atom
+    energies).  Next to :class:`~skscatter.soap.SOAPSumKernel` in a
+    :class:`~sklearn.pipeline.FeatureUnion`, it lets ``Ridge`` fit the large
+    per-element offsets of atomization energies, which the normalised kernel
+    (values near 1 for every environment) can only approximate.
+
+    Parameters
+    ----------
+    species : sequence of int or None, default=None
+        Atomic numbers to count (None: those seen in ``fit``).  Structures
+        with other elements are rejected.
+
+    Attributes
+    ----------
+    species_ : ndarray of int
+        Sorted atomic numbers, one output column each.
+
+    Examples
+    --------
+    >>> from skscatter.structures import SpeciesCounts
+    >>> water = ([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    >>> methane = ([6, 1, 1, 1, 1], [[0, 0, 0], [1, 1, 1], [-1, -1, 1], [-1, 1, -1], [1, -1, -1]])
+    >>> counts = SpeciesCounts().fit([water, methane])
+    >>> counts.transform([water, methane]).tolist()
+    [[2.0, 0.0, 1.0], [4.0, 1.0, 0.0]]
+    >>> counts.get_feature_names_out().tolist()
+    ['count_Z1', 'count_Z6', 'count_Z8']
+    """
+
+    _parameter_constraints = {"species": ["array-like", None]}
+
+    def __init__(self, species=None):
+        self.species = species
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn (or check) the elements to count.
+
+        Parameters
+        ----------
+        X : sequence of structures
+            See :mod:`skscatter.structures`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SpeciesCounts
+        """
+        structures = check_structures(X)
+        if self.species is None:
+            species = np.unique(np.concatenate([s.numbers for s in structures]))
+        else:
+            species = np.asarray(self.species)
+            if species.ndim != 1 or species.size == 0 or species.dtype.kind not in "iu":
+                raise ValueError(f"species={self.species!r} must be a non-empty sequence of atomic numbers (ints).")
+            if len(np.unique(species)) != len(species):
+                raise ValueError(f"species={self.species!r} must hold distinct atomic numbers.")
+            species = np.sort(species)
+            check_species(structures, species)
+        self.species_ = species.astype(np.int64)
+        return self
+
+    def transform(self, X):
+        """Count each element's atoms.
+
+        Parameters
+        ----------
+        X : sequence of structures
+
+        Returns
+        -------
+        counts : ndarray of shape (n_structures, n_species), float64
+        """
+        check_is_fitted(self)
+        structures = check_structures(X)
+        check_species(structures, self.species_)
+        lookup = np.zeros(int(self.species_.max()) + 1, dtype=np.int64)
+        lookup[self.species_] = np.arange(len(self.species_))
+        out = np.zeros((len(structures), len(self.species_)))
+        for i, s in enumerate(structures):
+            out[i] = np.bincount(lookup[s.numbers], minlength=len(self.species_))
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """``count_Z{z}`` per element.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (structures have no input features).
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self)
+        return np.asarray([f"count_Z{z}" for z in self.species_], dtype=object)
