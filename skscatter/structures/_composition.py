@@ -1,6 +1,5 @@
 """SpeciesCounts: how many atoms of each element a structure holds."""
 
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
