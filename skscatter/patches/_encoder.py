@@ -15,7 +15,7 @@ from .._kernels.knn import knn_pool
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ..utils._batches import batch_size_from_memory, map_batches, plan_batches
 from ..utils._validation import validate_images
-from ._extraction import extract_patches, grid_cells, n_positions, pooling_matrix_csr, window_cells
+from ._extraction import extract_patches, grid_cells, n_positions, pooling_matrix_rects, pyramid_cells, window_cells
 from ._whitening import PatchMoments, zca_whitening
 
 
@@ -46,13 +46,17 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         Also encode the nearest atoms of ``-z`` (no extra matrix product).
     stride : int, default=1
         Step between patch positions.
-    pooling : {"grid", "window"}, default="grid"
+    pooling : {"grid", "window", "pyramid"}, default="grid"
         ``"grid"``: average over ``grid_size x grid_size`` near-equal cells
         (Coates et al. 2011 use 2 x 2); ``"window"``: windows of
         ``pool_size`` every ``pool_stride`` positions, ceil mode (the
-        authors' 5 / 3: 27 x 27 positions give 9 x 9 cells).
+        authors' 5 / 3: 27 x 27 positions give 9 x 9 cells);
+        ``"pyramid"``: the grids ``1 x 1, 2 x 2, ..., grid_size x grid_size``
+        together (a spatial pyramid, Lazebnik et al. 2006: 14 cells for
+        ``grid_size=3``), coarse and fine pooling from one encoding pass.
     grid_size : int, default=2
-        Cells per side for ``pooling="grid"``.
+        Cells per side for ``pooling="grid"``, finest level for
+        ``pooling="pyramid"``.
     pool_size : int, default=5
         Window side for ``pooling="window"``.
     pool_stride : int, default=3
@@ -95,8 +99,11 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
     n_channels_ : int
     patch_grid_ : tuple of (int, int)
         Patch positions per axis.
-    pooled_shape_ : tuple of (int, int)
-        Pooling cells per axis.
+    pooled_shape_ : tuple of (int, int) or None
+        Pooling cells per axis (None for ``pooling="pyramid"``).
+    pooling_cells_ : list of ((int, int), (int, int))
+        The pooling cells in output order, as ``((y0, y1), (x0, x1))``
+        ranges of patch positions.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input feature names, when ``X`` had string column names.
@@ -141,7 +148,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         "whitening_reg": [Interval(Real, 0, None, closed="left"), None],
         "negative": ["boolean"],
         "stride": [Interval(Integral, 1, None, closed="left")],
-        "pooling": [StrOptions({"grid", "window"})],
+        "pooling": [StrOptions({"grid", "window", "pyramid"})],
         "grid_size": [Interval(Integral, 1, None, closed="left")],
         "pool_size": [Interval(Integral, 1, None, closed="left")],
         "pool_stride": [Interval(Integral, 1, None, closed="left")],
@@ -268,10 +275,9 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         self.image_shape_ = shape
         self.n_channels_ = C
         self.patch_grid_ = grid
-        row_cells, col_cells = self._cells(grid)
-        self.pooled_shape_ = (len(row_cells), len(col_cells))
+        self.pooling_cells_, self.pooled_shape_ = self._cells(grid)
         n_signs = 2 if self.negative else 1
-        self._n_features_out = n_signs * self.n_patches * len(row_cells) * len(col_cells)
+        self._n_features_out = n_signs * self.n_patches * len(self.pooling_cells_)
         return self
 
     def _sample_patches(self, images, grid, flat_positions):
@@ -292,10 +298,38 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         # Back to the raw patch space, where the dictionary lives.
         return kmeans.cluster_centers_ @ W_inv + mean
 
+    def _pooling_plan(self):
+        """Position-to-cell map for the kernel, and the matrix combining its output into the cells (or None).
+
+        When cells overlap (a pyramid), each position would be added into
+        several cells.  Cutting the grid at every cell edge gives disjoint
+        pieces that each position is added into once; each cell is then the
+        area-weighted mean of its pieces, one small matrix product per
+        batch.  Used when that is less work than pooling into the cells.
+        """
+        rects, (n_rows, n_cols) = self.pooling_cells_, self.patch_grid_
+        direct = pooling_matrix_rects(rects, n_rows, n_cols)
+        ys = sorted({0, n_rows} | {v for (r, _) in rects for v in r})
+        xs = sorted({0, n_cols} | {v for (_, c) in rects for v in c})
+        pieces = [((y0, y1), (x0, x1)) for y0, y1 in zip(ys, ys[1:]) for x0, x1 in zip(xs, xs[1:])]
+        if n_rows * n_cols + len(pieces) * len(rects) >= len(direct[1]):
+            return (*direct, len(rects)), None
+        combine = np.zeros((len(rects), len(pieces)), dtype=self.dictionary_.dtype)
+        for c, ((ya, yb), (xa, xb)) in enumerate(rects):
+            for k, ((y0, y1), (x0, x1)) in enumerate(pieces):
+                if ya <= y0 and y1 <= yb and xa <= x0 and x1 <= xb:
+                    combine[c, k] = (y1 - y0) * (x1 - x0) / ((yb - ya) * (xb - xa))
+        return (*pooling_matrix_rects(pieces, n_rows, n_cols), len(pieces)), combine
+
     def _cells(self, grid):
+        """Pooling rectangles in output order, and the (rows, cols) shape for product layouts."""
+        if self.pooling == "pyramid":
+            return pyramid_cells(*grid, range(1, self.grid_size + 1)), None
         if self.pooling == "grid":
-            return [grid_cells(n, min(self.grid_size, n)) for n in grid]
-        return [window_cells(n, self.pool_size, self.pool_stride) for n in grid]
+            rows, cols = (grid_cells(n, min(self.grid_size, n)) for n in grid)
+        else:
+            rows, cols = (window_cells(n, self.pool_size, self.pool_stride) for n in grid)
+        return [(r, c) for r in rows for c in cols], (len(rows), len(cols))
 
     def transform(self, X):
         """Encode ``X``.
@@ -325,9 +359,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         atom_sq = np.einsum("kd,kd->k", atoms_white, atoms_white)
         scales = np.array([-2.0, 2.0][: 2 if self.negative else 1])
         offsets = np.tile(atom_sq, (len(scales), 1)).astype(dtype)
-        row_cells, col_cells = self._cells(self.patch_grid_)
-        indptr, cells, weights = pooling_matrix_csr(row_cells, col_cells, *self.patch_grid_)
-        pooling = (indptr, cells, weights, len(row_cells) * len(col_cells))
+        pooling, combine = self._pooling_plan()
         mean = self.mean_.astype(dtype)
 
         n_threads = 1 if backend == "cupy" else effective_n_threads(self.n_jobs)
@@ -344,6 +376,8 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
             else:
                 H = flat @ atom_matrix
             pooled = knn_pool(H, offsets, scales, self.n_neighbors_, pooling, backend, 1 if concurrent > 1 else n_threads)
+            if combine is not None:  # pieces -> cells: (cells, pieces) @ (b, S, pieces, atoms)
+                pooled = (sys.modules["cupy"].asarray(combine) if backend == "cupy" else combine) @ pooled
             return to_host(pooled.transpose(0, 1, 3, 2)).reshape(b, -1)
 
         result = np.empty((n, self._n_features_out), dtype=dtype)
@@ -380,16 +414,20 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
-            ``{pos,neg}_a{atom}_y{y}_x{x}``, in output order.
+            ``{pos,neg}_a{atom}_y{y}_x{x}`` (cell row and column), and
+            ``{pos,neg}_a{atom}_g{level}_y{y}_x{x}`` for ``pooling="pyramid"``,
+            in output order.
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
         signs = ["pos", "neg"][: 2 if self.negative else 1]
-        Ho, Wo = self.pooled_shape_
-        return np.asarray(
-            [f"{s}_a{k}_y{y}_x{x}" for s in signs for k in range(self.n_patches) for y in range(Ho) for x in range(Wo)],
-            dtype=object,
-        )
+        if self.pooled_shape_ is not None:
+            Ho, Wo = self.pooled_shape_
+            cells = [f"y{y}_x{x}" for y in range(Ho) for x in range(Wo)]
+        else:
+            levels = range(1, self.grid_size + 1)
+            cells = [f"g{g}_y{y}_x{x}" for g in levels for y in range(min(g, self.patch_grid_[0])) for x in range(min(g, self.patch_grid_[1]))]
+        return np.asarray([f"{s}_a{k}_{c}" for s in signs for k in range(self.n_patches) for c in cells], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

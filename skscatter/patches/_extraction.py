@@ -84,8 +84,62 @@ def grid_cells(n_pos, n_cells):
     return [(i * n_pos // n_cells, -(-(i + 1) * n_pos // n_cells)) for i in range(n_cells)]
 
 
+def pyramid_cells(n_rows, n_cols, levels):
+    """Rectangles of a spatial pyramid: ``grid_cells`` at ``g x g`` for each ``g`` in ``levels``.
+
+    Returns a list of ``((y0, y1), (x0, x1))`` rectangles, level by level,
+    rows then columns within a level (Lazebnik, Schmid and Ponce 2006).
+
+    Examples
+    --------
+    >>> cells = pyramid_cells(27, 27, [1, 2])
+    >>> len(cells), cells[0], cells[1]
+    (5, ((0, 27), (0, 27)), ((0, 14), (0, 14)))
+    """
+    rects = []
+    for g in levels:
+        rows, cols = grid_cells(n_rows, min(g, n_rows)), grid_cells(n_cols, min(g, n_cols))
+        rects += [(r, c) for r in rows for c in cols]
+    return rects
+
+
+def pooling_matrix_rects(rects, n_rows, n_cols):
+    """Map each position to the (possibly overlapping) rectangles that average it.
+
+    Parameters
+    ----------
+    rects : list of ((y0, y1), (x0, x1))
+        Pooling cells in output order.
+    n_rows, n_cols : int
+        Positions along each axis.
+
+    Returns
+    -------
+    indptr : ndarray of shape (n_rows * n_cols + 1,), int64
+    cells : ndarray of int64
+        Index into ``rects`` of each (position, cell) pair.
+    weights : ndarray of float64
+        ``1 / (area of the cell)``, so that summing gives the cell's mean.
+
+    Examples
+    --------
+    >>> indptr, cells, weights = pooling_matrix_rects([((0, 2), (0, 3)), ((1, 3), (0, 3))], 3, 3)
+    >>> cells[indptr[3] : indptr[4]].tolist(), float(weights[indptr[3]])   # position (1, 0)
+    ([0, 1], 0.16666666666666666)
+    """
+    indptr, cells, weights = [0], [], []
+    for y in range(n_rows):
+        for x in range(n_cols):
+            for c, ((ya, yb), (xa, xb)) in enumerate(rects):
+                if ya <= y < yb and xa <= x < xb:
+                    cells.append(c)
+                    weights.append(1.0 / ((yb - ya) * (xb - xa)))
+            indptr.append(len(cells))
+    return np.asarray(indptr, dtype=np.int64), np.asarray(cells, dtype=np.int64), np.asarray(weights)
+
+
 def pooling_matrix_csr(row_cells, col_cells, n_rows, n_cols):
-    """Map each position to the cells that average it.
+    """Map each position to the cells that average it, for the product of row and column cells.
 
     Parameters
     ----------
@@ -96,11 +150,8 @@ def pooling_matrix_csr(row_cells, col_cells, n_rows, n_cols):
 
     Returns
     -------
-    indptr : ndarray of shape (n_rows * n_cols + 1,), int64
-    cells : ndarray of int64
-        Cell index ``cy * len(col_cells) + cx`` of each (position, cell) pair.
-    weights : ndarray of float64
-        ``1 / (area of the cell)``, so that summing gives the cell's mean.
+    indptr, cells, weights
+        As :func:`pooling_matrix_rects`, with cell index ``cy * len(col_cells) + cx``.
 
     Examples
     --------
@@ -108,16 +159,4 @@ def pooling_matrix_csr(row_cells, col_cells, n_rows, n_cols):
     >>> cells[indptr[3] : indptr[4]].tolist(), float(weights[indptr[3]])   # position (1, 0)
     ([0, 1], 0.16666666666666666)
     """
-    rows_of = [[c for c, (a, b) in enumerate(row_cells) if a <= y < b] for y in range(n_rows)]
-    cols_of = [[c for c, (a, b) in enumerate(col_cells) if a <= x < b] for x in range(n_cols)]
-    n_cx = len(col_cells)
-    indptr, cells, weights = [0], [], []
-    for y in range(n_rows):
-        for x in range(n_cols):
-            for cy in rows_of[y]:
-                for cx in cols_of[x]:
-                    (ya, yb), (xa, xb) = row_cells[cy], col_cells[cx]
-                    cells.append(cy * n_cx + cx)
-                    weights.append(1.0 / ((yb - ya) * (xb - xa)))
-            indptr.append(len(cells))
-    return np.asarray(indptr, dtype=np.int64), np.asarray(cells, dtype=np.int64), np.asarray(weights)
+    return pooling_matrix_rects([(r, c) for r in row_cells for c in col_cells], n_rows, n_cols)

@@ -32,7 +32,9 @@ def test_encoding_equals_the_float64_definition(backend, params, global_random_s
     images = _images(rng)
     est = WhitenedPatchKNNEncoder(random_state=0, backend=backend, **params).fit(images)
     got = est.transform(images)
-    rows, cols = est._cells(est.patch_grid_)
+    n_cols = est.pooled_shape_[1]
+    rows = [cell[0] for cell in est.pooling_cells_[::n_cols]]
+    cols = [cell[1] for cell in est.pooling_cells_[:n_cols]]
     expected = patch_knn_encoding_reference(
         images, est.dictionary_, est.patch_size, est.stride, est.n_neighbors_,
         est.whitening_reg, est.negative, rows, cols,
@@ -104,6 +106,25 @@ def test_authors_pooling_on_cifar_sized_images():
     assert grid_cells(27, 3) == [(0, 9), (9, 18), (18, 27)]
     names = est.get_feature_names_out()
     assert names[0] == "pos_a0_y0_x0" and names[-1] == "neg_a15_y8_x8" and len(names) == 2 * 16 * 81
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_pyramid_pooling_is_the_grids_side_by_side(backend):
+    images = np.random.default_rng(1).random((3, 20, 20, 3)).astype(np.float32)
+    common = dict(patch_size=5, n_patches=12, random_state=0, backend=backend)
+    pyramid = WhitenedPatchKNNEncoder(pooling="pyramid", grid_size=3, **common).fit(images)
+    assert pyramid.pooled_shape_ is None and len(pyramid.pooling_cells_) == 1 + 4 + 9
+    out = pyramid.transform(images).reshape(3, 2, 12, 14)
+    first = 0
+    for g in (1, 2, 3):
+        grid = WhitenedPatchKNNEncoder(pooling="grid", grid_size=g, **common).fit(images)
+        # Pooled through disjoint pieces, then combined: float32 round-off only.
+        np.testing.assert_allclose(out[..., first : first + g * g], grid.transform(images).reshape(3, 2, 12, g * g), rtol=1e-6, atol=1e-7)
+        first += g * g
+    assert pyramid._pooling_plan()[1] is not None  # the pieces path is the one tested here
+    names = pyramid.get_feature_names_out()
+    assert len(names) == out[0].size
+    assert names[0] == "pos_a0_g1_y0_x0" and names[1] == "pos_a0_g2_y0_x0" and names[-1] == "neg_a11_g3_y2_x2"
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,13 @@ def test_grid_search_tunes_kernel_and_descriptor():
     search = GridSearchCV(model, grid, cv=3).fit(mols, y)
     assert set(search.best_params_) == set(grid)
     assert np.isfinite(search.best_score_)
+    # M and sigma too (one at a time, to keep the grid small); every candidate really refits.
+    grids = [{"soapsumkernel__n_representatives": [5, 20]}, {"soapsumkernel__descriptor__sigma": [0.3, 0.6]}]
+    search = GridSearchCV(model, grids, cv=3).fit(mols, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert len(set(np.round(search.cv_results_["mean_test_score"], 12))) == 4
+    best = search.best_estimator_[0]
+    assert best.n_features_out_ == best.n_representatives and best.descriptor_.sigma == best.descriptor.sigma
 
 
 def test_bad_descriptor():
