@@ -66,6 +66,20 @@ def real_ylm(x, y, z, l_max, norms, Q, out):
         re, im = re * x - im * y, re * y + im * x
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def _neighbour_harmonics(dx, dy, dz, r, l_max, norms, Q, Y):
+    """Y_lm of the direction to a neighbour at distance r into Y; returns the top degree that contributes.
+
+    At the centre itself (r = 0) only l = 0 survives (the radial factor
+    carries (2 eta r)^l), so only Y_00 is set and 0 returned.
+    """
+    if r > 0.0:
+        real_ylm(dx / r, dy / r, dz / r, l_max, norms, Q, Y)
+        return l_max
+    Y[0] = 0.5 / math.sqrt(math.pi)
+    return 0
+
+
 @njit(cache=True, nogil=True)
 def radial_constants(alphas, eta):
     """Per (l, k): the primitive's prefactor and exponent coefficient.
@@ -121,13 +135,7 @@ def expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, be
             w = nbr_weight[p]
             if w == 0.0:
                 continue
-            if r > 0.0:
-                real_ylm(dx / r, dy / r, dz / r, l_max, norms, Q, Y)
-                top = l_max
-            else:
-                # At the centre only l = 0 survives (b = 0).
-                Y[0] = 0.5 / math.sqrt(math.pi)
-                top = 0
+            top = _neighbour_harmonics(dx, dy, dz, r, l_max, norms, Q, Y)
             b = 2.0 * eta * r
             bl = w
             for l in range(top + 1):
@@ -178,12 +186,7 @@ def expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, 
             dz = nbr_vec[p, 2]
             r = math.sqrt(dx * dx + dy * dy + dz * dz)
             s = nbr_species[p]
-            if r > 0.0:
-                real_ylm(dx / r, dy / r, dz / r, l_max, norms, Q, Y)
-                top = l_max
-            else:
-                Y[0] = 0.5 / math.sqrt(math.pi)
-                top = 0
+            top = _neighbour_harmonics(dx, dy, dz, r, l_max, norms, Q, Y)
             j = min(int(r / h), n_intervals - 1)
             t = r - j * h
             for l in range(top + 1):

@@ -18,6 +18,7 @@ from .._kernels._soap_numba import (
 )
 from .._kernels._threads import effective_n_threads, limit_numba_threads
 from ..structures import StructureInputMixin, check_species, check_structures
+from ..structures._input import resolve_species
 from ..structures._neighbors import neighbour_list
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._basis import (
@@ -191,19 +192,10 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         self : SOAPDescriptor
         """
         structures = check_structures(X)
-        if self.species is None:
-            species = np.unique(np.concatenate([s.numbers for s in structures]))
-        else:
-            species = np.asarray(self.species)
-            if species.ndim != 1 or species.size == 0 or species.dtype.kind not in "iu":
-                raise ValueError(f"species={self.species!r} must be a non-empty sequence of atomic numbers (ints).")
-            if len(np.unique(species)) != len(species) or species.min() < 1 or species.max() > 118:
-                raise ValueError(f"species={self.species!r} must hold distinct atomic numbers in 1..118.")
-            species = np.sort(species)
-            check_species(structures, species)
+        species = resolve_species(self.species, structures)
         if self.cutoff_function == "shifted_cosine" and self.cutoff_width > self.r_cut:
             raise ValueError(f"cutoff_width={self.cutoff_width} exceeds r_cut={self.r_cut}; it must be at most r_cut.")
-        self.species_ = species.astype(np.int64)
+        self.species_ = species
         self._build()
         S = len(self.species_)
         self.n_features_out_ = (S * self.n_max) * (S * self.n_max + 1) // 2 * (self.l_max + 1)

@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import _fit_context
-from ._input import StructureInputMixin, check_species, check_structures
+from ._input import StructureInputMixin, check_species, check_structures, resolve_species
 
 
 class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
@@ -62,18 +62,7 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         -------
         self : SpeciesCounts
         """
-        structures = check_structures(X)
-        if self.species is None:
-            species = np.unique(np.concatenate([s.numbers for s in structures]))
-        else:
-            species = np.asarray(self.species)
-            if species.ndim != 1 or species.size == 0 or species.dtype.kind not in "iu":
-                raise ValueError(f"species={self.species!r} must be a non-empty sequence of atomic numbers (ints).")
-            if len(np.unique(species)) != len(species):
-                raise ValueError(f"species={self.species!r} must hold distinct atomic numbers.")
-            species = np.sort(species)
-            check_species(structures, species)
-        self.species_ = species.astype(np.int64)
+        self.species_ = resolve_species(self.species, check_structures(X))
         return self
 
     def transform(self, X):

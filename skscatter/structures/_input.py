@@ -177,6 +177,40 @@ def check_species(structures, species, *, parameter="species"):
             )
 
 
+def resolve_species(species, structures, *, parameter="species"):
+    """The sorted atomic numbers an estimator works with: ``species``, checked, or those in ``structures``.
+
+    Parameters
+    ----------
+    species : sequence of int or None
+        The estimator's parameter (None: learn from ``structures``).
+    structures : list of Structure
+        Validated structures (from :func:`check_structures`).
+    parameter : str, default="species"
+        Name used in error messages.
+
+    Returns
+    -------
+    species : ndarray of int64, sorted
+
+    Raises
+    ------
+    ValueError
+        If ``species`` is not a non-empty sequence of distinct atomic numbers
+        in 1..118, or a structure holds an element outside it.
+    """
+    if species is None:
+        return np.unique(np.concatenate([s.numbers for s in structures])).astype(np.int64)
+    arr = np.asarray(species)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise ValueError(f"{parameter}={species!r} must be a non-empty sequence of atomic numbers (ints).")
+    if len(np.unique(arr)) != len(arr) or arr.min() < 1 or arr.max() > MAX_Z:
+        raise ValueError(f"{parameter}={species!r} must hold distinct atomic numbers in 1..{MAX_Z}.")
+    arr = np.sort(arr).astype(np.int64)
+    check_species(structures, arr, parameter=parameter)
+    return arr
+
+
 def structures_from_padded(Z, R, n_atoms=None):
     """Turn padded arrays (as in the QM7 and QM9 files) into a list of structures.
 
