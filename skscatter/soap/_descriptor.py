@@ -202,7 +202,8 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         return self
 
     def _build(self):
-        self.__dict__.pop("_feature_index", None)  # column index of the array backends, rebuilt on demand
+        # Packed-column index of the array backends (a few ms; built once per fit, not per batch).
+        self._feature_index = _soap_xp.feature_index(len(self.species_), int(self.n_max), int(self.l_max))
         if self.rbf == "gto":
             self._alphas, self._betas = gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
         else:
@@ -295,8 +296,6 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
             xp.asarray(centre_of), xp.asarray(vec), xp.asarray(nbr_species), xp.asarray(weight),
             radial, n_atoms, len(self.species_), xp,
         )
-        if not hasattr(self, "_feature_index"):  # once per fitted estimator, not per batch
-            self._feature_index = _soap_xp.feature_index(len(self.species_), self.n_max, self.l_max)
         rows = _soap_xp.power_spectrum(coeffs, xp.asarray(self._prefactors), self._feature_index, xp)
         if self.normalize:
             norm = xp.sqrt((rows * rows).sum(axis=1, keepdims=True))
