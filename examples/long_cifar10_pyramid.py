@@ -27,7 +27,9 @@ It needs ``cifar10.npz`` (see ``long_cifar10_patches.py``)::
 
     python -u examples/long_cifar10_pyramid.py
 
-About 40 minutes and 17 GB on 2 cores.
+Measured on 2 cores: test accuracy 78.6 % (alpha = 0.3 x n_features,
+validation 75.6 %), 42 minutes wall from encoder fit to test predictions,
+16.6 GiB peak resident memory.  Below the authors' 81.6 %.
 """
 
 import argparse
