@@ -93,16 +93,30 @@ def frequency_axes(shape, half=False, period=None):
     return axes
 
 
-@lru_cache(maxsize=32)
-def _filters_cached(shape, sigma, l, half, dtype_str, period):
-    wx, wy, wz = np.meshgrid(*frequency_axes(shape, half, period), indexing="ij", sparse=True)
+def solid_harmonic_spectrum(axes, sigma, l):
+    """Real filter values ``R_{l,m}(w)`` (``psi_hat = (-i)^l R``) on the frequency grid ``axes``.
+
+    ``axes`` holds three 1D arrays of angular frequencies (any spacing);
+    returns an array of shape ``(2l + 1, len(ax), len(ay), len(az))``.
+
+    Examples
+    --------
+    >>> w = np.array([0.0, 0.5])
+    >>> solid_harmonic_spectrum((w, w, w), 1.0, 1).shape
+    (3, 2, 2, 2)
+    """
+    wx, wy, wz = np.meshgrid(*axes, indexing="ij", sparse=True)
     w2 = wx**2 + wy**2 + wz**2
     radial = wavelet_constant(l) * (sigma**2 * w2) ** (l / 2) * np.exp(-0.5 * sigma**2 * w2)
     if l == 0:
-        filt = radial[None]
-    else:
-        wx, wy, wz = np.broadcast_arrays(wx, wy, wz)
-        filt = real_spherical_harmonics(l, wx, wy, wz) * radial
+        return radial[None]
+    wx, wy, wz = np.broadcast_arrays(wx, wy, wz)
+    return real_spherical_harmonics(l, wx, wy, wz) * radial
+
+
+@lru_cache(maxsize=64)
+def _filters_cached(shape, sigma, l, half, dtype_str, period):
+    filt = solid_harmonic_spectrum(frequency_axes(shape, half, period), sigma, l)
     filt = np.ascontiguousarray(filt, dtype=np.dtype(dtype_str))
     filt.setflags(write=False)
     return filt

@@ -11,7 +11,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skscatter.harmonic import SolidHarmonicScattering, solid_harmonic_scattering_3d
+import skscatter
+from skscatter.harmonic import SolidHarmonicScattering, scattering_3d_layout, solid_harmonic_scattering_3d
 from skscatter.harmonic._density import channel_weights, molecule_density
 from skscatter.structures import check_structures, structures_from_padded
 
@@ -45,7 +46,7 @@ def test_fit_transform_shapes_names_clone_pickle():
 
 def test_rows_equal_the_array_function_on_the_densities():
     X = _molecules(2, seed=1)
-    est = SolidHarmonicScattering(channels=("core",), method="grid", bandwidth_tol=None, **SMALL).fit(X)
+    est = SolidHarmonicScattering(channels=("core",), method="grid", boundary="periodic", bandwidth_tol=None, **SMALL).fit(X)
     (s,) = check_structures([X[1]])
     (c,) = est._voxel_coordinates([s])
     grid = molecule_density(c, channel_weights(s.numbers, "core"), est.grid_shape_, est.sigma)
@@ -53,9 +54,10 @@ def test_rows_equal_the_array_function_on_the_densities():
     np.testing.assert_allclose(est.transform([X[1]])[0], expected, rtol=1e-12)
 
 
-def test_invariances():
+@pytest.mark.parametrize("boundary", ["free", "periodic"])
+def test_invariances(boundary):
     X = _molecules(3, seed=2)
-    est = SolidHarmonicScattering(**SMALL).fit(X)
+    est = SolidHarmonicScattering(boundary=boundary, **SMALL).fit(X)
     S = est.transform(X)
     rng = np.random.default_rng(0)
     R = Rotation.random(random_state=3).as_matrix()
@@ -68,18 +70,20 @@ def test_invariances():
     perm = [(z[::-1], r[::-1]) for z, r in X]
     np.testing.assert_allclose(est.transform(perm), S, rtol=1e-7, atol=tiny)
     # Without alignment a translation is still exact (molecules are centred).
-    free = SolidHarmonicScattering(align=False, **SMALL).fit(X)
+    free = SolidHarmonicScattering(align=False, boundary=boundary, **SMALL).fit(X)
     shifted = [(z, r + 7.5) for z, r in X]
     np.testing.assert_allclose(free.transform(shifted), free.transform(X), rtol=1e-7, atol=tiny)
 
 
-@pytest.mark.parametrize("bandwidth_tol", [None, 1e-9])
-def test_rotation_invariance_without_alignment_on_a_real_molecule(data_dir, bandwidth_tol):
-    """The grid path itself: a QM7 molecule rotated in the box changes by < 1e-3 (measured:
-    6e-4 exact; the fast path adds up to ~1e-4 at the default bandwidth_tol)."""
+@pytest.mark.parametrize(("boundary", "bandwidth_tol"), [("periodic", None), ("periodic", 1e-9), ("free", 1e-6)])
+def test_rotation_invariance_without_alignment_on_a_real_molecule(data_dir, boundary, bandwidth_tol):
+    """The grid paths themselves: a QM7 molecule rotated on the grid changes by < 1e-3 (measured:
+    6e-4 exact periodic; the fast periodic path adds up to ~1e-4; free space 1e-5)."""
     d = dict(np.load(data_dir / "qm7.npz"))
     mols = structures_from_padded(d["Z"][:40], d["R"][:40])
-    est = SolidHarmonicScattering(J=1, L=2, sigma=2.0, align=False, channels=("nuclear",), bandwidth_tol=bandwidth_tol)
+    est = SolidHarmonicScattering(
+        J=1, L=2, sigma=2.0, align=False, channels=("nuclear",), boundary=boundary, bandwidth_tol=bandwidth_tol
+    )
     est.fit(mols)
     z, r = mols[30]
     R = Rotation.random(random_state=4).as_matrix()
@@ -96,11 +100,17 @@ def test_grid_search_and_pipeline():
     assert search.predict(X[:2]).shape == (2,)
 
 
-def test_n_jobs_does_not_change_results():
+@pytest.mark.parametrize("boundary", ["free", "periodic"])
+def test_n_jobs_does_not_change_results(boundary):
     X = _molecules(5, seed=4)
-    a = SolidHarmonicScattering(n_jobs=1, **SMALL).fit(X).transform(X)
-    b = SolidHarmonicScattering(n_jobs=2, **SMALL).fit(X).transform(X)
-    np.testing.assert_array_equal(a, b)
+    a = SolidHarmonicScattering(n_jobs=1, boundary=boundary, **SMALL).fit(X).transform(X)
+    b = SolidHarmonicScattering(n_jobs=2, boundary=boundary, **SMALL).fit(X).transform(X)
+    # BLAS and FFT summation orders may differ between runs; q = 0.5 of the
+    # near-empty points amplifies that round-off to ~1e-9 (free space).
+    np.testing.assert_allclose(a, b, rtol=1e-8)
+    if boundary == "free":
+        c = SolidHarmonicScattering(backend="numpy", boundary=boundary, **SMALL).fit(X).transform(X)
+        np.testing.assert_allclose(c, a, rtol=1e-9)  # summation order only
 
 
 def test_bad_input():
@@ -117,18 +127,30 @@ def test_bad_input():
     with pytest.raises(ValueError, match="single atom"):
         est.fit([([1], [[0, 0, 0]])])
     with pytest.raises(ValueError, match="Increase grid_shape"):
+        SolidHarmonicScattering(boundary="periodic", grid_shape=(20, 20, 20), **SMALL).fit(X)
+    with pytest.raises(ValueError, match="boundary='free' every molecule gets its own grids"):
         SolidHarmonicScattering(grid_shape=(20, 20, 20), **SMALL).fit(X)
-    fitted = est.fit(X)
+    with pytest.raises(ValueError, match="needs boundary='periodic'"):
+        SolidHarmonicScattering(bandwidth_tol=None, **SMALL).fit(X)
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        SolidHarmonicScattering(boundary="periodic", backend="numpy", **SMALL).fit(X)
+    fitted = SolidHarmonicScattering(boundary="periodic", **SMALL).fit(X)
     big = [(np.ones(2, dtype=int), np.array([[0.0, 0, 0], [30.0, 0, 0]]))]
     with pytest.raises(ValueError, match=r"X\[0\] spans"):
         fitted.transform(big)
+    # Free space has no box, but a molecule whose grids exceed the memory budget is refused.
+    free = est.fit(X)
+    free.transform(big)
+    with skscatter.config_context(working_memory=1), pytest.raises(ValueError, match=r"X\[0\] spans .* working_memory"):
+        free.transform([(np.ones(2, dtype=int), np.array([[0.0, 0, 0], [300.0, 0, 0]]))])
     with pytest.raises(ValueError, match="sequence of structures"):
         fitted.transform(np.zeros((2, 9)))
 
 
-def test_analytic_columns_agree_with_the_grid():
+@pytest.mark.parametrize(("boundary", "rtol"), [("periodic", 1e-7), ("free", 1e-5)])
+def test_analytic_columns_agree_with_the_grid(boundary, rtol):
     X = _molecules(3, seed=5)
-    kw = dict(SMALL, sigma=2.0, integral_powers=(0.5, 1.0, 2.0, 3.0))
+    kw = dict(SMALL, sigma=2.0, integral_powers=(0.5, 1.0, 2.0, 3.0), boundary=boundary)
     grid = SolidHarmonicScattering(method="grid", **kw).fit(X)
     auto = SolidHarmonicScattering(method="auto", **kw).fit(X)
     analytic = SolidHarmonicScattering(method="analytic", **kw).fit(X)
@@ -136,8 +158,8 @@ def test_analytic_columns_agree_with_the_grid():
     names = list(grid.get_feature_names_out())
     closed = [names.index(n) for n in analytic.get_feature_names_out()]
     assert len(closed) == 3 * (3 + 2 * 3)  # 3 channels x (S0 q=1,2,3 + S1 q=2 for 2 scales x 3 degrees)
-    np.testing.assert_array_equal(A[:, closed], C)
-    np.testing.assert_allclose(C, G[:, closed], rtol=1e-7, atol=1e-12 * np.abs(G).max())
+    np.testing.assert_allclose(A[:, closed], C, rtol=1e-12)  # translated frames: round-off only
+    np.testing.assert_allclose(C, G[:, closed], rtol=rtol, atol=1e-12 * np.abs(G).max())
     others = np.setdiff1d(np.arange(G.shape[1]), closed)
     np.testing.assert_array_equal(A[:, others], G[:, others])
 
@@ -150,3 +172,20 @@ def test_analytic_path_is_exactly_rotation_invariant():
     np.testing.assert_allclose(est.transform(moved), est.transform(X), rtol=1e-10)
     with pytest.raises(ValueError, match="no closed-form"):
         SolidHarmonicScattering(method="analytic", integral_powers=(0.5,)).fit(X)
+
+
+def test_free_space_equals_a_periodic_box_large_enough_not_to_wrap():
+    """Free space is the limit of the periodic box: on a box with room for every tail the exact
+    periodic path (kymatio's discretisation, voxel sums) and the free-space grids agree; q = 2 at
+    order 1 is exact on both, the rest differ by Riemann-sum error."""
+    X = [([8, 1, 1, 6], [[0.0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0], [0.3, -0.4, 1.2]])]
+    powers = (0.5, 1.0, 2.0, 3.0)
+    kw = dict(J=1, L=3, sigma=2.0, integral_powers=powers, channels=("nuclear",), spacing=0.12, method="grid")
+    free = SolidHarmonicScattering(**kw).fit(X).transform(X)[0]
+    ref = SolidHarmonicScattering(boundary="periodic", grid_shape=(96, 96, 96), bandwidth_tol=None, **kw).fit(X).transform(X)[0]
+    layout = scattering_3d_layout(1, 3, powers)
+    order = np.array([c[0] for c in layout])
+    q = np.array([c[4] for c in layout])
+    rel = np.abs(free - ref) / np.abs(ref)
+    assert rel[(order == 1) & (q == 2)].max() < 1e-6
+    assert rel.max() < 1e-3
