@@ -108,19 +108,21 @@ def main(argv=None):
         ("skscatter fast (tol 1e-6), n_jobs=-1", dict(bandwidth_tol=1e-6, n_jobs=-1, _input_sigma=SIGMA)),
         ("skscatter exact, n_jobs=-1", dict(n_jobs=-1)),
     ]
+    def report(name, seconds, outs):
+        line = f"{name:38s} {seconds:8.3f} s/density"
+        if ref is not None:
+            rel = np.abs(np.array(outs) - ref) / np.abs(ref)
+            diffs = "  ".join(f"q={p:g}: {rel[:, q == p].max():.1e}" for p in POWERS)
+            line += f" {t_ref / seconds:5.1f}x   max rel diff to kymatio {diffs}"
+        print(line, flush=True)
+
     for name, kw in configs:
         outs, times = [], []
         for g in grids:
             t = time.perf_counter()
             outs.append(solid_harmonic_scattering_3d(g.astype(np.float64), J, L, SIGMA, POWERS, **kw))
             times.append(time.perf_counter() - t)
-        t_med = statistics.median(times[1:])
-        line = f"{name:38s} {t_med:8.3f} s/density"
-        if ref is not None:
-            rel = np.abs(np.array(outs[1:]) - ref) / np.abs(ref)
-            diffs = "  ".join(f"q={p:g}: {rel[:, q == p].max():.1e}" for p in POWERS)
-            line += f" {t_ref / t_med:5.1f}x   max rel diff to kymatio {diffs}"
-        print(line, flush=True)
+        report(name, statistics.median(times[1:]), outs[1:])
 
     from skscatter import SolidHarmonicScattering
 
@@ -136,13 +138,8 @@ def main(argv=None):
         t = time.perf_counter()
         est.transform(molecules[1:])
         t_batch = (time.perf_counter() - t) / (len(molecules) - 1)
-        for name, value in [(f"free space, one molecule, n_jobs={n_jobs}", t_med), (f"free space, batch, n_jobs={n_jobs}", t_batch)]:
-            line = f"{name:38s} {value:8.3f} s/density"
-            if ref is not None:
-                rel = np.abs(np.array(outs[1:]) - ref) / np.abs(ref)
-                diffs = "  ".join(f"q={p:g}: {rel[:, q == p].max():.1e}" for p in POWERS)
-                line += f" {t_ref / value:5.1f}x   max rel diff to kymatio {diffs}"
-            print(line, flush=True)
+        report(f"free space, one molecule, n_jobs={n_jobs}", t_med, outs[1:])
+        report(f"free space, batch, n_jobs={n_jobs}", t_batch, outs[1:])
 
 
 if __name__ == "__main__":
