@@ -9,10 +9,10 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._kernels._threads import effective_n_threads, limit_numba_threads
-from ..structures import StructureInputMixin, check_structures
-from ..utils._batches import map_batches, plan_batches
 from .._backend import import_cupy
 from .._config import get_config
+from ..structures import StructureInputMixin, check_structures
+from ..utils._batches import map_batches, plan_batches
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._analytic import analytic_columns, analytic_values
 from ._core import check_scattering_params, scattering_3d_layout, solid_harmonic_scattering_3d
@@ -91,13 +91,14 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         integrals the grid sums approximate (to ~1e-9 here).
         ``"analytic"``: only those closed-form invariants (fewer features,
         no grid, exactly rotation invariant, milliseconds per molecule).
-    bandwidth_tol : float or None, default=1e-4
+    bandwidth_tol : "auto", float or None, default="auto"
+        ``"auto"``: 1e-4 with ``boundary="free"``, 1e-9 with ``"periodic"``.
         With ``boundary="free"``: the truncation tolerance of every grid's
         spacing and margin (must be a float; 1e-4 keeps every invariant
         within 5e-4 of a periodic box too large to wrap, measured on QM7).
-        With ``"periodic"``: None
-        is the exact full-grid evaluation (kymatio's discretisation); a
-        float puts each scale on the coarsest grid that keeps all frequencies
+        With ``"periodic"``: None is the exact full-grid evaluation
+        (kymatio's discretisation); a float puts each scale on the coarsest
+        grid that keeps all frequencies
         where filter times atomic Gaussian exceed this fraction of the
         peak; about 8 times faster than exact at kymatio's QM7 setting,
         deviating from the exact values by up to about 1e-3 relative there
@@ -112,8 +113,9 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         ``"numba"`` only).
     n_jobs : int, default=None
         Molecules are transformed in batches through :class:`joblib.Parallel`
-        (threads by default); a single batch uses ``n_jobs`` FFT and numba
-        threads instead.  ``None`` means 1, ``-1`` all cores.
+        (threads by default).  With ``boundary="periodic"`` a single batch
+        uses ``n_jobs`` FFT and numba threads instead; free-space grids are
+        too small for that to pay, so each molecule runs single-threaded.  ``None`` means 1, ``-1`` all cores.
     verbose : int, default=0
         Print progress every ``verbose`` batches (0: silent).
 
@@ -154,7 +156,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         "align": ["boolean"],
         "boundary": [StrOptions({"free", "periodic"})],
         "method": [StrOptions({"auto", "grid", "analytic"})],
-        "bandwidth_tol": [Interval(Real, 0, 0.1, closed="right"), None],
+        "bandwidth_tol": [StrOptions({"auto"}), Interval(Real, 0, 0.1, closed="right"), None],
         "backend": [StrOptions({"auto", "numba", "numpy", "cupy"})],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -173,7 +175,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         align=True,
         boundary="free",
         method="auto",
-        bandwidth_tol=1e-4,
+        bandwidth_tol="auto",
         backend="auto",
         n_jobs=None,
         verbose=0,
@@ -210,6 +212,11 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         centre = 0 if self.grid_shape_ is None else np.array(self.grid_shape_) // 2
         return [self._frame(s.positions) / self.spacing_ + centre for s in structures]
 
+    def _tol(self):
+        if self.bandwidth_tol == "auto":
+            return 1e-4 if self.boundary == "free" else 1e-9
+        return self.bandwidth_tol
+
     def _uses_box(self):
         return self.boundary == "periodic" and self.method != "analytic"
 
@@ -220,7 +227,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         budget = 8 * get_config()["working_memory"] * 2**20
         for i, c in enumerate(coords):
             n_points, n_bytes = largest_free_space_grid(
-                c, len(self.channels_), self.J, self.L, self.sigma, self.integral_powers, self.max_order, self.bandwidth_tol
+                c, len(self.channels_), self.J, self.L, self.sigma, self.integral_powers, self.max_order, self._tol()
             )
             if n_bytes > budget:
                 raise ValueError(
@@ -278,7 +285,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
             )
         if self.backend == "cupy":
             import_cupy("SolidHarmonicScattering(backend='cupy')")
-        if self.boundary == "free" and self.bandwidth_tol is None and self.method != "analytic":
+        if self.boundary == "free" and self._tol() is None and self.method != "analytic":
             raise ValueError(
                 "bandwidth_tol=None (exact full-box evaluation) needs boundary='periodic'; with boundary='free' "
                 "pass a tolerance such as 1e-6."
@@ -386,7 +393,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
             weights = np.stack([channel_weights(numbers, ch) for ch in self.channels_], axis=1)
             rows = free_space_scattering(
                 coords, weights, self.J, self.L, self.sigma, self.sigma, self.integral_powers, self.max_order,
-                self.bandwidth_tol, n_threads, "numba" if self.backend == "auto" else self.backend,
+                self._tol(), n_threads, "numba" if self.backend == "auto" else self.backend,
             )
             for k in range(len(self.channels_)):
                 rows[k, closed] = analytic_values(layout, closed, coords, weights[:, k], self.sigma, self.sigma)
@@ -406,7 +413,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
                 self.sigma,
                 self.integral_powers,
                 self.max_order,
-                bandwidth_tol=self.bandwidth_tol,
+                bandwidth_tol=self._tol(),
                 n_jobs=n_threads,
                 _input_sigma=self.sigma,
             )
