@@ -7,7 +7,10 @@ QM7 molecules, built as kymatio's example does: PCA-aligned positions
 rescaled so that the smallest interatomic distance spans 8.58 voxels, sums
 of unit-integral Gaussians of width 2 voxels, float32).  kymatio 0.3 needs
 SciPy < 1.17, so it runs in its own environment (see ``compare_kymatio.py``
-for how to create ``.kymatio-venv``)::
+for how to create ``.kymatio-venv``); for the 3D transform pin SciPy < 1.15
+as well (``pip install "scipy<1.15" "numpy<2.1"``): SciPy 1.15-1.16 route
+kymatio's ``sph_harm`` calls through a deprecated path that makes its filter
+construction take over ten minutes at this grid::
 
     .venv/bin/python asv_benchmarks/compare_kymatio_3d.py --n-molecules 3
 
