@@ -93,11 +93,53 @@ def frequency_axes(shape, half=False, period=None):
     return axes
 
 
-def solid_harmonic_spectrum(axes, sigma, l):
+@lru_cache(maxsize=8)
+def _monomials(L):
+    """Exponents ``(a, b, c)`` with ``a + b + c <= L``, by degree (those of degree l start at ``l(l+1)(l+2)/6``)."""
+    return tuple((a, b, l - a - b) for l in range(L + 1) for a in range(l, -1, -1) for b in range(l - a, -1, -1))
+
+
+@lru_cache(maxsize=8)
+def _harmonic_coefficients(L):
+    """Per degree l, the matrix (2l+1, n_monomials) of ``R_{l,m}`` on the monomials.
+
+    ``R_{l,m}`` is a homogeneous polynomial of degree l, so least squares
+    on more random points than monomials recovers it exactly (residual at
+    round-off; checked below).  For l = 0 the wavelet has no ``Y_00``
+    factor, so the single coefficient is 1.
+    """
+    monos = _monomials(L)
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal((3, 4 * len(monos) + 8))
+    powers = np.array(monos)
+    A = np.prod(v.T[:, None, :] ** powers[None], axis=2)  # (points, monomials)
+    r = np.sqrt((v**2).sum(0))
+    coefs = []
+    for l in range(L + 1):
+        if l == 0:
+            C = np.zeros((1, len(monos)))
+            C[0, monos.index((0, 0, 0))] = 1.0
+        else:
+            target = real_spherical_harmonics(l, *v) * r**l  # (2l+1, points)
+            cols = [i for i, m in enumerate(monos) if sum(m) == l]
+            sol, *_ = np.linalg.lstsq(A[:, cols], target.T, rcond=None)
+            if not np.allclose(A[:, cols] @ sol, target.T, atol=1e-10 * max(1.0, np.abs(target).max())):
+                raise RuntimeError(f"solid harmonics of degree {l} are not spanned by the monomials")
+            C = np.zeros((2 * l + 1, len(monos)))
+            C[:, cols] = sol.T
+        C.setflags(write=False)
+        coefs.append(C)
+    return tuple(coefs)
+
+
+def solid_harmonic_spectrum(axes, sigma, l, xp=np):
     """Real filter values ``R_{l,m}(w)`` (``psi_hat = (-i)^l R``) on the frequency grid ``axes``.
 
     ``axes`` holds three 1D arrays of angular frequencies (any spacing);
-    returns an array of shape ``(2l + 1, len(ax), len(ay), len(az))``.
+    returns an array of shape ``(2l + 1, len(ax), len(ay), len(az))``, in
+    the array library ``xp`` (NumPy or CuPy).  The Gaussian and the powers
+    of each axis are separable, so only the harmonic combination of the
+    monomials is evaluated per frequency (one small matrix product).
 
     Examples
     --------
@@ -105,13 +147,17 @@ def solid_harmonic_spectrum(axes, sigma, l):
     >>> solid_harmonic_spectrum((w, w, w), 1.0, 1).shape
     (3, 2, 2, 2)
     """
-    wx, wy, wz = np.meshgrid(*axes, indexing="ij", sparse=True)
-    w2 = wx**2 + wy**2 + wz**2
-    radial = wavelet_constant(l) * (sigma**2 * w2) ** (l / 2) * np.exp(-0.5 * sigma**2 * w2)
-    if l == 0:
-        return radial[None]
-    wx, wy, wz = np.broadcast_arrays(wx, wy, wz)
-    return real_spherical_harmonics(l, wx, wy, wz) * radial
+    coefs = _harmonic_coefficients(l)[l] * wavelet_constant(l) * sigma**l
+    monos = _monomials(l)
+    start = l * (l + 1) * (l + 2) // 6  # the degree-l monomials
+    axes = [xp.asarray(w, dtype=xp.float64) for w in axes]
+    gauss = [xp.exp(-0.5 * (sigma * w) ** 2) for w in axes]
+    n = [len(w) for w in axes]
+    M = xp.empty((len(monos) - start, n[0], n[1], n[2]))
+    for k, (a, b, c) in enumerate(monos[start:]):
+        xp.multiply((gauss[0] * axes[0] ** a)[:, None, None], (gauss[1] * axes[1] ** b)[None, :, None], out=M[k])
+        M[k] *= (gauss[2] * axes[2] ** c)[None, None, :]
+    return (xp.asarray(coefs[:, start:]) @ M.reshape(len(M), -1)).reshape((2 * l + 1,) + tuple(n))
 
 
 @lru_cache(maxsize=64)

@@ -47,7 +47,7 @@ import scipy.fft
 
 from .._backend import import_cupy, to_host
 from .._kernels._harmonic_numba import modulus_power_sums
-from ._filter_bank import real_spherical_harmonics, wavelet_constant
+from ._filter_bank import _harmonic_coefficients, _monomials, solid_harmonic_spectrum, wavelet_constant
 
 __all__ = ["free_space_scattering"]
 
@@ -56,45 +56,6 @@ __all__ = ["free_space_scattering"]
 # degrees l >= 1 has cusps where it vanishes (measured on QM7: 0.7 keeps
 # every invariant within 5e-4 of a 288 x 240 x 192 periodic box at tol 1e-4).
 _SPACING = 0.7
-
-
-@lru_cache(maxsize=8)
-def _monomials(L):
-    """Exponents ``(a, b, c)`` with ``a + b + c <= L``, by degree (those of degree l start at ``l(l+1)(l+2)/6``)."""
-    return tuple((a, b, l - a - b) for l in range(L + 1) for a in range(l, -1, -1) for b in range(l - a, -1, -1))
-
-
-@lru_cache(maxsize=8)
-def _harmonic_coefficients(L):
-    """Per degree l, the matrix (2l+1, n_monomials) of ``R_{l,m}`` on the monomials.
-
-    ``R_{l,m}`` is a homogeneous polynomial of degree l, so least squares
-    on more random points than monomials recovers it exactly (residual at
-    round-off; checked below).  For l = 0 the wavelet has no ``Y_00``
-    factor, so the single coefficient is 1.
-    """
-    monos = _monomials(L)
-    rng = np.random.default_rng(0)
-    v = rng.standard_normal((3, 4 * len(monos) + 8))
-    powers = np.array(monos)
-    A = np.prod(v.T[:, None, :] ** powers[None], axis=2)  # (points, monomials)
-    r = np.sqrt((v**2).sum(0))
-    coefs = []
-    for l in range(L + 1):
-        if l == 0:
-            C = np.zeros((1, len(monos)))
-            C[0, monos.index((0, 0, 0))] = 1.0
-        else:
-            target = real_spherical_harmonics(l, *v) * r**l  # (2l+1, points)
-            cols = [i for i, m in enumerate(monos) if sum(m) == l]
-            sol, *_ = np.linalg.lstsq(A[:, cols], target.T, rcond=None)
-            if not np.allclose(A[:, cols] @ sol, target.T, atol=1e-10 * max(1.0, np.abs(target).max())):
-                raise RuntimeError(f"solid harmonics of degree {l} are not spanned by the monomials")
-            C = np.zeros((2 * l + 1, len(monos)))
-            C[:, cols] = sol.T
-        C.setflags(write=False)
-        coefs.append(C)
-    return tuple(coefs)
 
 
 def _tail_radius(s, tol, q_min):
@@ -305,26 +266,6 @@ def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_or
     return out.reshape(C, -1)
 
 
-def _spectrum(axes, sigma, l, xp=np):
-    """Real filter values ``R_{l,m}(w)`` of :func:`solid_harmonic_spectrum`, from the monomial form.
-
-    The Gaussian and the powers of each frequency axis are separable; only
-    the harmonic combination is evaluated per frequency (a small GEMM).
-    """
-    coefs = _harmonic_coefficients(l)[l] * wavelet_constant(l) * sigma**l
-    monos = _monomials(l)
-    cols = [i for i, m in enumerate(monos) if sum(m) == l]
-    axes = [xp.asarray(w) for w in axes]
-    gauss = [xp.exp(-0.5 * (sigma * w) ** 2) for w in axes]
-    n = [len(w) for w in axes]
-    M = xp.empty((len(cols), n[0], n[1], n[2]))
-    for k, i in enumerate(cols):
-        a, b, c = monos[i]
-        xp.multiply((gauss[0] * axes[0] ** a)[:, None, None], (gauss[1] * axes[1] ** b)[None, :, None], out=M[k])
-        M[k] *= (gauss[2] * axes[2] ** c)[None, None, :]
-    return (xp.asarray(coefs[:, cols]) @ M.reshape(len(cols), -1)).reshape((2 * l + 1,) + tuple(n))
-
-
 def _zoom_matrix(omega, shift, h1, n1, xp=np):
     """``exp(-i omega_k (shift + h1 v))``, shape (len(omega), n1)."""
     return xp.asarray(np.exp(-1j * np.outer(omega, shift + h1 * np.arange(n1))))
@@ -355,7 +296,7 @@ def _convolve_zoomed(U, g1, g2, sigma, l, n_threads=1, xp=np, fft=scipy.fft):
     T = xp.matmul(E[1], T.reshape(B * n1[0], n1[1], -1))  # (B n1x, n2y, n2z')
     T = xp.matmul(E[0], T.reshape(B, n1[0], -1))  # (B, n2x, n2y n2z')
     T = T.reshape(B, n2[0], n2[1], -1)
-    filt = _spectrum(omegas, sigma, l, xp)  # (2l+1, n2x, n2y, n2z') real
+    filt = solid_harmonic_spectrum(omegas, sigma, l, xp)  # (2l+1, n2x, n2y, n2z') real
     phase = (1.0, -1j, -1.0, 1j)[l % 4]
     filt *= (g1.h / g2.h) ** 3
     G = xp.empty((B, 2 * l + 1) + T.shape[1:], dtype=T.dtype)

@@ -12,13 +12,17 @@ from scipy.spatial.transform import Rotation
 from skscatter._kernels._harmonic_numba import modulus_power_sums
 from skscatter.harmonic import scattering_3d_layout
 from skscatter.harmonic._analytic import order1_q2_analytic
-from skscatter.harmonic._filter_bank import real_spherical_harmonics, solid_harmonic_filters, solid_harmonic_spectrum
+from skscatter.harmonic._filter_bank import (
+    _harmonic_coefficients,
+    _monomials,
+    real_spherical_harmonics,
+    solid_harmonic_filters,
+    solid_harmonic_spectrum,
+    wavelet_constant,
+)
 from skscatter.harmonic._free_space import (
     _convolve_zoomed,
     _Grid,
-    _harmonic_coefficients,
-    _monomials,
-    _spectrum,
     free_space_scattering,
     largest_free_space_grid,
 )
@@ -48,9 +52,14 @@ def test_harmonic_coefficients_are_the_real_solid_harmonics(l):
 
 
 @pytest.mark.parametrize("l", [0, 1, 3])
-def test_spectrum_equals_the_filter_bank(l):
+def test_spectrum_is_the_solid_harmonic_wavelet(l):
+    """The monomial evaluation equals c_l (sigma |w|)^l Y_lm(w/|w|) exp(-sigma^2 |w|^2 / 2) directly."""
     axes = [np.linspace(-2, 2, 9), np.linspace(-1, 1.5, 6), np.linspace(0, 1.2, 5)]
-    np.testing.assert_allclose(_spectrum(axes, 1.7, l), solid_harmonic_spectrum(axes, 1.7, l), atol=1e-14)
+    wx, wy, wz = np.meshgrid(*axes, indexing="ij")
+    w2 = wx**2 + wy**2 + wz**2
+    radial = wavelet_constant(l) * (1.7**2 * w2) ** (l / 2) * np.exp(-0.5 * 1.7**2 * w2)
+    direct = radial[None] if l == 0 else real_spherical_harmonics(l, wx, wy, wz) * radial
+    np.testing.assert_allclose(solid_harmonic_spectrum(axes, 1.7, l), direct, atol=1e-14)
 
 
 @pytest.mark.parametrize("l", [0, 1, 2, 3])
