@@ -70,14 +70,22 @@ def modulus_power_sums(f, powers, u_out, store):
 
     ``f`` (P, M, N, O) real, ``u_out`` (M, N, O) (ignored unless ``store``).
     The powers 0.5, 1, 2 and 3 (kymatio's QM7 set) accumulate in scalars
-    the compiler vectorises; any other power takes a slower generic loop.
+    the compiler vectorises; any other power takes its own loop over each
+    row of moduli, kept out of the main loop so that loop stays vectorised:
+    multiples of 1/4 (1.5, 2.5, 4, ...) as integer powers of ``U^(1/4)``
+    (two square roots and a few products, ~10x cheaper than ``pow``), the
+    rest through ``pow``.
     """
     P, M, N, O = f.shape
     Q = powers.shape[0]
-    generic = False
+    other = np.zeros(Q, dtype=np.bool_)
+    quarters = np.full(Q, -1, dtype=np.int64)  # 4q where that is a small integer
     for iq in range(Q):
-        if powers[iq] != 0.5 and powers[iq] != 1.0 and powers[iq] != 2.0 and powers[iq] != 3.0:
-            generic = True
+        q = powers[iq]
+        other[iq] = q != 0.5 and q != 1.0 and q != 2.0 and q != 3.0
+        if 4.0 * q == math.floor(4.0 * q) and 0.0 < q <= 16.0:
+            quarters[iq] = int(4.0 * q)
+    generic = other.any()
     partial = np.zeros((M, 4 + Q))
     for a in prange(M):
         s05 = 0.0
@@ -85,6 +93,9 @@ def modulus_power_sums(f, powers, u_out, store):
         s2 = 0.0
         s3 = 0.0
         row = np.empty(O)
+        moduli = np.empty(O)
+        quarter = np.empty(O)
+        power = np.empty(O)
         for b in range(N):
             # contiguous rows, component by component: vectorises
             for c in range(O):
@@ -95,15 +106,32 @@ def modulus_power_sums(f, powers, u_out, store):
             for c in range(O):
                 u2 = row[c]
                 u = math.sqrt(u2)
+                moduli[c] = u
                 if store:
                     u_out[a, b, c] = u
                 s05 += math.sqrt(u)
                 s1 += u
                 s2 += u2
                 s3 += u2 * u
-                if generic:
-                    for iq in range(Q):
-                        partial[a, 4 + iq] += u ** powers[iq]
+            if generic:
+                for iq in range(Q):
+                    if other[iq]:
+                        acc = 0.0
+                        k = quarters[iq]
+                        if k > 0:
+                            for c in range(O):
+                                quarter[c] = math.sqrt(math.sqrt(moduli[c]))
+                                power[c] = quarter[c]
+                            for _ in range(k - 1):  # rows at a time: vectorises
+                                for c in range(O):
+                                    power[c] *= quarter[c]
+                            for c in range(O):
+                                acc += power[c]
+                        else:
+                            q = powers[iq]
+                            for c in range(O):
+                                acc += moduli[c] ** q
+                        partial[a, 4 + iq] += acc
         partial[a, 0] = s05
         partial[a, 1] = s1
         partial[a, 2] = s2

@@ -129,7 +129,7 @@ def test_memory_estimate_grows_with_the_molecule():
     assert large[0] > small[0] and large[1] > small[1] > 0
 
 
-@pytest.mark.parametrize("powers", [[0.5, 1.0, 2.0, 3.0], [0.7, 2.0], [3.0, 0.5]])
+@pytest.mark.parametrize("powers", [[0.5, 1.0, 2.0, 3.0], [0.7, 2.0], [3.0, 0.5], [1.5, 0.5, 2.5, 4.0, 0.7, 16.0]])
 def test_modulus_power_sums_kernel(powers):
     f = np.random.default_rng(4).normal(size=(5, 6, 7, 8))
     U_out = np.empty((6, 7, 8))
