@@ -20,6 +20,12 @@ computed).  It needs ``qm9.npz`` (``Z``, ``R`` in Ångström,
 ``$SKSCATTER_DATA``::
 
     python -u examples/long_qm9_solid_harmonic.py --features-dir /tmp/qm9_sh
+
+Measured on 2 cores (seed 0): featurising the 22,000 molecules takes about
+1.8 h (0.29 s per molecule); held-out MAE of the RidgeCV pipeline 2.56 /
+2.26 / 2.17 / 2.08 / 2.02 kcal/mol at 1k / 2k / 5k / 10k / 20k training
+molecules, of the poly-2 KernelRidge 1.31 kcal/mol at 20k (alpha 1e-7,
+gamma 3e-3; 84 s to tune and fit).
 """
 
 import argparse
