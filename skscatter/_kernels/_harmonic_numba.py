@@ -86,6 +86,7 @@ def modulus_power_sums(f, powers, u_out, store):
         if 4.0 * q == math.floor(4.0 * q) and 0.0 < q <= 16.0:
             quarters[iq] = int(4.0 * q)
     generic = other.any()
+    any_quarter = (other & (quarters > 0)).any()
     partial = np.zeros((M, 4 + Q))
     for a in prange(M):
         s05 = 0.0
@@ -113,6 +114,9 @@ def modulus_power_sums(f, powers, u_out, store):
                 s1 += u
                 s2 += u2
                 s3 += u2 * u
+            if any_quarter:
+                for c in range(O):
+                    quarter[c] = math.sqrt(math.sqrt(moduli[c]))
             if generic:
                 for iq in range(Q):
                     if other[iq]:
@@ -120,7 +124,6 @@ def modulus_power_sums(f, powers, u_out, store):
                         k = quarters[iq]
                         if k > 0:
                             for c in range(O):
-                                quarter[c] = math.sqrt(math.sqrt(moduli[c]))
                                 power[c] = quarter[c]
                             for _ in range(k - 1):  # rows at a time: vectorises
                                 for c in range(O):
