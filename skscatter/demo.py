@@ -10,7 +10,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression

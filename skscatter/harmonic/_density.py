@@ -11,7 +11,13 @@ units) centred on its atoms, with weights from the channel:
     previous noble-gas core otherwise), as in Eickenberg et al. (2018) and
     kymatio's QM7 example for Z <= 18;
 ``"core"``
-    Z minus the valence count.
+    Z minus the valence count;
+``"bonding"``
+    the usual number of covalent bonds of a main-group atom, ``v`` for
+    ``v <= 4`` valence electrons and ``8 - v`` beyond (H 1, C 4, N 3, O 2,
+    F 1, S 2): the fourth "atom valence" channel of the authors' code
+    (pyscatharm).  Not defined for transition metals, lanthanides and
+    actinides, which raise a ``ValueError``.
 """
 
 import math
@@ -20,7 +26,8 @@ import numpy as np
 
 from .._kernels._harmonic_numba import splat_gaussians
 
-CHANNELS = ("nuclear", "valence", "core")
+CHANNELS = ("nuclear", "valence", "core", "bonding")
+DEFAULT_CHANNELS = ("nuclear", "valence", "core")
 _NOBLE = np.array([0, 2, 10, 18, 36, 54, 86, 118])
 
 
@@ -33,6 +40,8 @@ def channel_weights(numbers, channel):
     [1.0, 4.0, 6.0, 6.0]
     >>> channel_weights(np.array([1, 6, 8, 16]), "core").tolist()
     [0.0, 2.0, 2.0, 10.0]
+    >>> channel_weights(np.array([1, 6, 7, 8, 9, 16]), "bonding").tolist()
+    [1.0, 4.0, 3.0, 2.0, 1.0, 2.0]
     """
     numbers = np.asarray(numbers, dtype=np.int64)
     core = _NOBLE[np.searchsorted(_NOBLE, numbers, side="left") - 1]
@@ -43,7 +52,30 @@ def channel_weights(numbers, channel):
         return (numbers - core).astype(np.float64)
     if channel == "core":
         return core.astype(np.float64)
+    if channel == "bonding":
+        return _bonding_valence(numbers, numbers - core)
     raise ValueError(f"channel={channel!r} is not one of {CHANNELS}.")
+
+
+def _bonding_valence(numbers, valence):
+    # From period 4 on, the valence count above includes the d (and, from
+    # period 6, f) electrons.  Main-group atoms have 1-2 electrons beyond the
+    # noble gas (s block) or 13-18 (periods 4-5) / 27-32 (periods 6-7) with
+    # the d and f shells filled (p block); the rest are transition metals,
+    # lanthanides and actinides.
+    valence = valence.astype(np.int64)
+    filled = np.where(numbers > 54, 24, np.where(numbers > 18, 10, 0))
+    in_d_or_f = (filled > 0) & (valence > 2) & (valence <= filled + 2)
+    if np.any(in_d_or_f):
+        z = sorted(set(numbers[in_d_or_f].tolist()))
+        raise ValueError(
+            f"channel='bonding' is defined for main-group elements only; atomic numbers {z} are transition "
+            "metals, lanthanides or actinides. Drop 'bonding' from channels for these molecules."
+        )
+    sp = np.where(valence > 2, valence - filled, valence)
+    # H and He fill a shell of two, the others an octet.
+    shell = np.where(numbers <= 2, 2, 8)
+    return np.minimum(sp, shell - sp).astype(np.float64)
 
 
 def principal_axes_frame(positions):

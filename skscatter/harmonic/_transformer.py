@@ -16,7 +16,7 @@ from ..utils._batches import map_batches, plan_batches
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._analytic import analytic_columns, analytic_values
 from ._core import check_scattering_params, scattering_3d_layout, solid_harmonic_scattering_3d
-from ._density import CHANNELS, channel_weights, molecule_density, principal_axes_frame, splat_radius
+from ._density import CHANNELS, DEFAULT_CHANNELS, channel_weights, molecule_density, principal_axes_frame, splat_radius
 from ._free_space import free_space_scattering, largest_free_space_grid
 
 # kymatio's QM7 rule: two Gaussians at the smallest interatomic distance
@@ -52,7 +52,9 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Exponents ``q`` of the integrals ``sum_u U(u)^q``.
     max_order : {1, 2}, default=2
     channels : tuple of str, default=("nuclear", "valence", "core")
-        Density channels, from ``"nuclear"``, ``"valence"``, ``"core"``.
+        Density channels, from ``"nuclear"``, ``"valence"``, ``"core"`` and
+        ``"bonding"`` (usual number of covalent bonds, the authors' fourth
+        channel; main-group elements only).
     spacing : float or None, default=None
         Grid spacing in Ångström.  None: chosen in ``fit`` so that two
         Gaussians at the smallest interatomic distance of the training
@@ -169,7 +171,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         sigma=2.0,
         integral_powers=(0.5, 1.0, 2.0, 3.0),
         max_order=2,
-        channels=CHANNELS,
+        channels=DEFAULT_CHANNELS,
         spacing=None,
         grid_shape=None,
         align=True,
@@ -219,6 +221,18 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
 
     def _uses_box(self):
         return self.boundary == "periodic" and self.method != "analytic"
+
+    @staticmethod
+    def _check_species(structures, channels):
+        # Weights are cheap; computing them here raises an unsupported
+        # element in the calling thread, naming the molecule, rather than
+        # from inside a worker.
+        for i, s in enumerate(structures):
+            for channel in channels:
+                try:
+                    channel_weights(s.numbers, channel)
+                except ValueError as exc:
+                    raise ValueError(f"X[{i}]: {exc}") from None
 
     def _check_free_space_size(self, coords):
         # The largest temporaries are the monomial fields of the finest
@@ -273,6 +287,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         if not channels or len(set(channels)) != len(channels) or not set(channels) <= set(CHANNELS):
             raise ValueError(f"channels={self.channels!r} must be distinct names from {CHANNELS}.")
         structures = check_structures(X, allow_periodic=False)
+        self._check_species(structures, channels)
         if self.boundary == "free" and self.grid_shape is not None:
             raise ValueError(
                 f"grid_shape={self.grid_shape!r} sets the box of boundary='periodic'; with boundary='free' every "
@@ -355,6 +370,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         """
         check_is_fitted(self)
         structures = check_structures(X, allow_periodic=False)
+        self._check_species(structures, self.channels_)
         coords = self._voxel_coordinates(structures)
         if self._uses_box():
             self._check_fit(coords)

@@ -9,7 +9,7 @@ import pytest
 import scipy.fft
 
 from skscatter import ScatteringTransformer
-from skscatter._backend import cupy_available, resolve_backend
+from skscatter._backend import resolve_backend
 from skscatter._kernels import fourier
 
 

@@ -44,6 +44,21 @@ def test_fit_transform_shapes_names_clone_pickle():
         SolidHarmonicScattering().transform(X)
 
 
+def test_bonding_channel_counts_covalent_bonds():
+    # H, C, N, O, F, Si, P, S, Cl, Ge, Br, I and the s-block K, Ca.
+    z = np.array([1, 6, 7, 8, 9, 14, 15, 16, 17, 32, 35, 53, 19, 20])
+    assert channel_weights(z, "bonding").tolist() == [1, 4, 3, 2, 1, 4, 3, 2, 1, 4, 1, 1, 1, 2]
+    for metal in (21, 26, 29, 30, 57, 72, 80):
+        with pytest.raises(ValueError, match="main-group elements only"):
+            channel_weights(np.array([6, metal]), "bonding")
+    # Methane: its bonding density is the valence density (C 4, H 1).
+    methane = [([6, 1, 1, 1, 1], [[0, 0, 0], [0.63, 0.63, 0.63], [-0.63, -0.63, 0.63], [-0.63, 0.63, -0.63], [0.63, -0.63, -0.63]])]
+    est = SolidHarmonicScattering(channels=("valence", "bonding"), **SMALL).fit(methane)
+    valence, bonding = np.split(est.transform(methane)[0], 2)
+    np.testing.assert_array_equal(valence, bonding)
+    assert est.get_feature_names_out()[-1].startswith("bonding_o2")
+
+
 def test_rows_equal_the_array_function_on_the_densities():
     X = _molecules(2, seed=1)
     est = SolidHarmonicScattering(channels=("core",), method="grid", boundary="periodic", bandwidth_tol=None, **SMALL).fit(X)
@@ -124,6 +139,11 @@ def test_bad_input():
         est.fit([([1, 1], [[0, 0, 0], [0.7, 0, 0]], 3 * np.eye(3), [True] * 3)])
     with pytest.raises(ValueError, match="channels"):
         SolidHarmonicScattering(channels=("spin",)).fit(X)
+    iron = [([26, 8], [[0, 0, 0], [1.6, 0, 0]])]
+    with pytest.raises(ValueError, match=r"X\[0\]: channel='bonding' is defined for main-group elements only; atomic numbers \[26\]"):
+        SolidHarmonicScattering(channels=("nuclear", "bonding"), **SMALL).fit(iron)
+    with pytest.raises(ValueError, match=r"X\[0\]: channel='bonding'"):
+        SolidHarmonicScattering(channels=("nuclear", "bonding"), **SMALL).fit(X).transform(iron)
     with pytest.raises(ValueError, match="single atom"):
         est.fit([([1], [[0, 0, 0]])])
     with pytest.raises(ValueError, match="Increase grid_shape"):
