@@ -78,29 +78,100 @@ def _bonding_valence(numbers, valence):
     return np.minimum(sp, shell - sp).astype(np.float64)
 
 
-def principal_axes_frame(positions):
+# Relative tolerances of the frame.  Eigenvalues closer than _DEGENERATE
+# (relative to the largest) are treated as equal: their eigenvectors are then
+# fixed by round-off, not by the molecule, so atoms fix them instead.  Round-
+# off in eigenvalues is ~1e-16 relative, and a gap just above the threshold
+# still pins the eigenvectors to ~1e-16 / 1e-9 radians.
+_DEGENERATE = 1e-9
+_TIE = 1e-9
+
+
+def principal_axes_frame(positions, numbers=None):
     """Centre positions on their centroid and rotate them onto their principal axes.
 
     The largest spread goes to axis 0.  Each axis's sign is fixed so that
-    the third moment along it is non-negative (the sign of a principal axis
-    is otherwise arbitrary), which makes the frame — and so the grid
-    sampling — the same for any rotated or translated copy of a molecule
-    whose principal spreads are distinct.
+    the third moment along it is positive; where it vanishes (a mirror
+    plane) and where principal spreads are equal (symmetric tops such as
+    benzene, spherical tops such as methane), the frame is fixed by atoms
+    instead: the heaviest, then farthest atom off the axes already fixed
+    (lowest index among ties) points along the next axis.  The result is
+    the same, up to round-off, for any rotated or translated copy of a
+    molecule, so the grid samples every copy alike.  For symmetric
+    molecules the atoms that tie are images of each other under a symmetry,
+    so the frame does not depend on the atom order either.
+
+    Parameters
+    ----------
+    positions : ndarray of shape (n_atoms, 3)
+    numbers : ndarray of shape (n_atoms,), default=None
+        Atomic numbers, used to break ties; None treats all atoms alike.
 
     Examples
     --------
     >>> P = principal_axes_frame(np.array([[0.0, 0, 0], [0, 0, 3], [0, 1, 0]]))
     >>> bool(np.ptp(P[:, 0]) >= np.ptp(P[:, 1]) >= np.ptp(P[:, 2]))
     True
+    >>> a = 0.63  # methane: three equal spreads, frame fixed by its atoms
+    >>> P = principal_axes_frame(np.array([[0.0, 0, 0], [a, a, a], [-a, -a, a], [-a, a, -a], [a, -a, -a]]), [6, 1, 1, 1, 1])
+    >>> np.round(P[1], 6).tolist()  # the first hydrogen lies on axis 0
+    [1.091192, 0.0, 0.0]
     """
     centred = positions - positions.mean(axis=0)
-    if len(centred) < 2:
+    n = len(centred)
+    numbers = np.zeros(n) if numbers is None else np.asarray(numbers, dtype=np.float64)
+    if n < 2:
         return centred
-    _, vecs = np.linalg.eigh(centred.T @ centred)
-    aligned = centred @ vecs[:, ::-1]
-    skew = (aligned**3).sum(axis=0)
-    signs = np.where(skew < 0, -1.0, 1.0)
-    return aligned * signs
+    vals, vecs = np.linalg.eigh(centred.T @ centred)
+    vals, vecs = vals[::-1], vecs[:, ::-1]
+    if vals[0] <= 0:
+        return centred
+    # Groups of (numerically) equal spreads, largest first.
+    groups, start = [], 0
+    for k in range(1, 4):
+        if k == 3 or vals[k - 1] - vals[k] > _DEGENERATE * vals[0]:
+            groups.append(vecs[:, start:k])
+            start = k
+    length = math.sqrt(vals[0] / n)  # RMS spread along axis 0
+    axes = []
+    for basis in groups:
+        # Fix the directions of a group one at a time; each remaining
+        # direction is orthogonal to those fixed so far.
+        while basis.shape[1] > 1:
+            direction = _atom_direction(centred @ basis, numbers, length)
+            if direction is None:
+                break  # every atom lies on the fixed axes: any basis will do
+            first = basis @ direction
+            axes.append(first)
+            rest = basis - np.outer(first, first @ basis)
+            # The orthonormal complement of ``first`` within the group.
+            u, sv, _ = np.linalg.svd(rest, full_matrices=False)
+            basis = u[:, : basis.shape[1] - 1]
+        for k in range(basis.shape[1]):
+            axes.append(_oriented(basis[:, k], centred, numbers, length))
+    return centred @ np.stack(axes, axis=1)
+
+
+def _atom_direction(coords, numbers, length):
+    """Unit vector (in ``coords``' basis) towards the heaviest, then farthest atom; None if all are at 0."""
+    norms = np.sqrt((coords**2).sum(axis=1))
+    off = norms > 1e-6 * length
+    if not off.any():
+        return None
+    heaviest = off & (numbers == numbers[off].max())
+    far = heaviest & (norms >= norms[heaviest].max() * (1 - _TIE))
+    i = int(np.argmax(far))  # lowest index among the ties
+    return coords[i] / norms[i]
+
+
+def _oriented(axis, centred, numbers, length):
+    """``axis`` or its opposite: third moment positive, else the heaviest-farthest atom on the positive side."""
+    x = centred @ axis
+    skew, scale = (x**3).sum(), (np.abs(x) ** 3).sum()
+    if abs(skew) > _TIE * scale:
+        return axis if skew > 0 else -axis
+    direction = _atom_direction(x[:, None], numbers, length)
+    return axis if direction is None or direction[0] > 0 else -axis
 
 
 def splat_radius(sigma, rel_tol=1e-12):
