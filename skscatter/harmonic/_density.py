@@ -145,7 +145,7 @@ def principal_axes_frame(positions, numbers=None):
             axes.append(first)
             rest = basis - np.outer(first, first @ basis)
             # The orthonormal complement of ``first`` within the group.
-            u, sv, _ = np.linalg.svd(rest, full_matrices=False)
+            u = np.linalg.svd(rest, full_matrices=False)[0]
             basis = u[:, : basis.shape[1] - 1]
         for k in range(basis.shape[1]):
             axes.append(_oriented(basis[:, k], centred, numbers, length))
