@@ -72,12 +72,15 @@ def scattering_reference(images, J, L, max_order, bank):
     return np.stack(out + s1 + s2, axis=1)
 
 
-def patch_knn_encoding_reference(images, dictionary, patch_size, stride, K, reg, negative, row_cells, col_cells):
+def patch_knn_encoding_reference(
+    images, dictionary, patch_size, stride, K, reg, negative, row_cells, col_cells, query_scale=1.0
+):
     """SimplePatch encoding from its definition, in float64 with explicit loops.
 
     ``images`` (n, H, W, C); ``dictionary`` (n_atoms, d) raw atoms.  Whitening
     statistics are computed here from ``images`` (all stride-``stride``
-    patches).  Returns (n, S, n_atoms, n_cells_y, n_cells_x).
+    patches).  The K nearest atoms are those of ``query_scale`` times the
+    whitened patch.  Returns (n, S, n_atoms, n_cells_y, n_cells_x).
     """
     images = np.asarray(images, dtype=np.float64)
     n, H, W, C = images.shape
@@ -101,7 +104,7 @@ def patch_knn_encoding_reference(images, dictionary, patch_size, stride, K, reg,
             codes = np.zeros((len(ys), len(xs), len(atoms)))
             for py in range(len(ys)):
                 for px in range(len(xs)):
-                    z = sign * (patches[i, py, px] - mean) @ white
+                    z = query_scale * sign * (patches[i, py, px] - mean) @ white
                     dist = ((z - atoms) ** 2).sum(axis=1)
                     codes[py, px] = dist < np.sort(dist)[K]
             for cy, (y0, y1) in enumerate(row_cells):

