@@ -30,6 +30,11 @@ It needs ``cifar10.npz`` (see ``long_cifar10_patches.py``)::
 Measured on 2 cores: test accuracy 78.6 % (alpha = 0.3 x n_features,
 validation 75.6 %), 42 minutes wall from encoder fit to test predictions,
 16.6 GiB peak resident memory.  Below the authors' 81.6 %.
+
+``--query-scale 5`` encodes the nearest atoms of ``5 z`` as the authors'
+code effectively does (see ``WhitenedPatchKNNEncoder``'s ``query_scale``):
+on the first 10,000 / 5,000 images it raised test accuracy from 72.7 % to
+75.4 %; the full run with it is not measured yet.
 """
 
 import argparse
@@ -54,9 +59,9 @@ def default_data_path():
     return Path(root) / "cifar10.npz"
 
 
-def make_encoder(n_jobs=-1, verbose=0):
+def make_encoder(n_jobs=-1, verbose=0, query_scale=1.0):
     return WhitenedPatchKNNEncoder(
-        patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3, negative=True,
+        patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3, negative=True, query_scale=query_scale,
         pooling="pyramid", grid_size=3, random_state=0, n_jobs=n_jobs, verbose=verbose,
     )
 
@@ -192,6 +197,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Whitened patches + pyramid + dual ridge on CIFAR-10")
     parser.add_argument("--data", type=Path, default=default_data_path())
     parser.add_argument("--n-jobs", type=int, default=-1)
+    parser.add_argument(
+        "--query-scale", type=float, default=1.0, help="encoder query_scale (the authors' code behaves like about 5)"
+    )
     parser.add_argument("--check", action="store_true", help="first compare with RidgeClassifier on 3,000 images")
     args = parser.parse_args(argv)
     if not args.data.exists():
@@ -207,7 +215,7 @@ def main(argv=None):
         check_against_sklearn(X_train[:3000], y_train[:3000], args.n_jobs)
         t0 = time.perf_counter()
 
-    encoder = make_encoder(args.n_jobs).fit(X_train)
+    encoder = make_encoder(args.n_jobs, query_scale=args.query_scale).fit(X_train)
     t_fit = time.perf_counter()
     print(f"encoder fit (whitening, dictionary): {t_fit - t0:.0f} s", flush=True)
     F_train = encode(encoder, X_train)
