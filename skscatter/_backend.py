@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from ._config import get_config
+
 BACKENDS = ("auto", "numpy", "numba", "cupy")
 
 _INSTALL_HINT = "Install it with `pip install skscatter[gpu]` on a machine with a CUDA GPU."
@@ -66,6 +68,16 @@ def cupy_available():
     except ImportError:
         return False
     return True
+
+
+def device_working_memory():
+    """Bytes a GPU batch may use: a quarter of the free device memory, at most 4 GiB.
+
+    Never less than the ``working_memory`` setting, so that setting it
+    higher gives larger GPU batches.
+    """
+    free, _ = sys.modules["cupy"].cuda.runtime.memGetInfo()
+    return max(get_config()["working_memory"] * 2**20, min(free // 4, 4 * 2**30))
 
 
 def get_array_module(x):

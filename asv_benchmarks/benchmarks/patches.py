@@ -72,3 +72,39 @@ class DistanceGemmBenchmark(Benchmark):
         return gemm_gflops(self.patches, self.atoms) / gemm_gflops(self.square, self.square)
 
     track_distance_gemm_fraction.unit = "fraction of square GEMM rate"
+
+
+class WhitenedPatchKNNEncoderGPUBenchmark(Benchmark):
+    """Warm transform on the GPU (``backend="cupy"``) of a cupy batch, codes left there.
+
+    Skipped (``NotImplementedError`` in setup) without cupy and a CUDA device.
+    """
+
+    param_names = ["n_patches"]
+    params = ([2048, 16384],)
+
+    def setup(self, n_patches):
+        from skscatter._backend import cupy_available
+
+        if not cupy_available():
+            raise NotImplementedError("needs cupy and a CUDA device")
+        import cupy
+
+        self.cupy = cupy
+        X = _cifar_like(256 if PROFILE == "fast" else 2048)
+        self.encoder = WhitenedPatchKNNEncoder(n_patches=n_patches, random_state=0, backend="cupy").fit(X)
+        self.X = cupy.asarray(X)
+        self.encoder.transform(self.X[:8])
+
+    def time_transform(self, n_patches):
+        self.encoder.transform(self.X)
+        self.cupy.cuda.Device().synchronize()
+
+    def track_images_per_second(self, n_patches):
+        self.cupy.cuda.Device().synchronize()
+        start = time.perf_counter()
+        self.encoder.transform(self.X)
+        self.cupy.cuda.Device().synchronize()
+        return len(self.X) / (time.perf_counter() - start)
+
+    track_images_per_second.unit = "images/s"

@@ -28,6 +28,9 @@ def knn_pool(H, offsets, scales, kth, pooling, backend, n_threads=1):
         ``(indptr, cells, weights, n_cells)`` from
         :func:`skscatter.patches._extraction.pooling_matrix_csr`.
     backend : {"numba", "numpy", "cupy"}
+        ``"cupy"`` runs the CUDA kernels of :mod:`._knn_cuda` on a cupy ``H``
+        (and returns a cupy array); ``"numpy"`` the array expressions of
+        :mod:`._knn_xp`.
     n_threads : int
         1 selects the serial numba kernel.
 
@@ -44,10 +47,13 @@ def knn_pool(H, offsets, scales, kth, pooling, backend, n_threads=1):
         )
     if cells.size and (cells.min() < 0 or cells.max() >= n_cells):
         raise ValueError(f"Pooling cells must lie in [0, {n_cells}).")
-    if backend != "numba":
-        xp = np if backend == "numpy" else __import__("cupy")
-        pool = xp.asarray(pooling_dense(indptr, cells, weights, n_cells), dtype=H.dtype)
-        return _knn_xp.knn_pool(H, xp.asarray(offsets), [float(s) for s in scales], kth, pool, xp)
+    if backend == "cupy":
+        from . import _knn_cuda
+
+        return _knn_cuda.knn_pool(H, offsets, [float(s) for s in scales], kth, pooling)
+    if backend == "numpy":
+        pool = pooling_dense(indptr, cells, weights, n_cells).astype(H.dtype)
+        return _knn_xp.knn_pool(H, offsets, [float(s) for s in scales], kth, pool, np)
     from . import _knn_numba
 
     kernel = _knn_numba.knn_pool_serial if n_threads == 1 else _knn_numba.knn_pool

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .._backend import BACKENDS, get_array_module, resolve_backend, to_host
+from .._backend import BACKENDS, device_working_memory, get_array_module, resolve_backend, to_host
 from .._kernels._threads import effective_n_threads, limit_numba_threads
 from .._kernels.knn import knn_pool
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
@@ -86,13 +86,17 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         Seeds the dictionary.
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
         Who selects the neighbours (the distance product always uses BLAS,
-        or cuBLAS with ``"cupy"``).
+        or cuBLAS with ``"cupy"``).  ``"cupy"`` extracts patches, multiplies,
+        selects and pools on the GPU (CUDA kernels); ``"auto"`` picks it for
+        a cupy ``X``, whose codes then stay on the GPU.
     n_jobs : int, default=None
         Batches transformed concurrently (threads through joblib); ``None``
         means 1, ``-1`` all cores.  Results do not depend on it.
     batch_size : int or "auto", default="auto"
         Images per batch; ``"auto"`` fits batch temporaries in
-        ``skscatter.get_config()["working_memory"]`` MiB.
+        ``skscatter.get_config()["working_memory"]`` MiB (on the GPU: in a
+        quarter of its free memory, at most 4 GiB, unless ``working_memory``
+        is larger).
     verbose : int, default=0
         Progress messages on stderr during ``transform`` when positive.
 
@@ -377,25 +381,28 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         pooling, combine = self._pooling_plan()
         mean = self.mean_.astype(dtype)
 
-        n_threads = 1 if backend == "cupy" else effective_n_threads(self.n_jobs)
+        on_gpu = backend == "cupy"
+        n_threads = 1 if on_gpu else effective_n_threads(self.n_jobs)
         batch, starts, concurrent = plan_batches(n, self._resolve_batch_size(dtype.itemsize, backend, n_threads), n_threads)
+        cupy = sys.modules["cupy"] if on_gpu else None
+        if on_gpu:  # constants on the device once, not per batch
+            mean, atom_matrix = cupy.asarray(mean), cupy.asarray(atom_matrix)
+            combine = None if combine is None else cupy.asarray(combine)
 
         def encode(start):
-            patches = extract_patches(images[start : start + batch], self.patch_size, self.stride)
+            block = images[start : start + batch]
+            patches = extract_patches(cupy.asarray(block) if on_gpu else block, self.patch_size, self.stride)
             patches -= mean
             b = patches.shape[0]
-            flat = patches.reshape(b, -1, patches.shape[-1])
-            if backend == "cupy":
-                cupy = sys.modules["cupy"]
-                H = cupy.matmul(cupy.asarray(flat), cupy.asarray(atom_matrix))
-            else:
-                H = flat @ atom_matrix
+            H = patches.reshape(b, -1, patches.shape[-1]) @ atom_matrix
             pooled = knn_pool(H, offsets, scales, self.n_neighbors_, pooling, backend, 1 if concurrent > 1 else n_threads)
             if combine is not None:  # pieces -> cells: (cells, pieces) @ (b, S, pieces, atoms)
-                pooled = (sys.modules["cupy"].asarray(combine) if backend == "cupy" else combine) @ pooled
-            return to_host(pooled.transpose(0, 1, 3, 2)).reshape(b, -1)
+                pooled = combine @ pooled
+            codes = pooled.transpose(0, 1, 3, 2).reshape(b, -1)
+            # Codes of a cupy X stay on the GPU; others come back per batch.
+            return codes if xp is not np else to_host(codes)
 
-        result = np.empty((n, self._n_features_out), dtype=dtype)
+        result = xp.empty((n, self._n_features_out), dtype=dtype)
         report_every = max(1, len(starts) // 10)
         # Concurrent batches each use one BLAS thread; one batch uses them all.
         blas_threads = 1 if concurrent > 1 else n_threads
@@ -405,7 +412,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
                 result[start : start + len(block)] = block
                 if self.verbose and (number % report_every == 0 or number == len(starts)):
                     print(f"[WhitenedPatchKNNEncoder] encoded {start + len(block)}/{n} images", file=sys.stderr)
-        return xp.asarray(result) if xp is not np else result
+        return result
 
     def _resolve_batch_size(self, itemsize, backend, n_concurrent):
         if self.batch_size != "auto":
@@ -413,9 +420,13 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         n_pos = self.patch_grid_[0] * self.patch_grid_[1]
         d = self.mean_.shape[0]
         n_signs = 2 if self.negative else 1
-        # Patches and the distance product per image; the array-expression
-        # backends also hold scores and indicators per sign.
-        per_image = n_pos * (d + self.n_patches * (1 if backend == "numba" else 1 + 2 * n_signs)) * itemsize
+        # Patches and the distance product per image; the NumPy expressions
+        # also hold scores and indicators per sign.
+        per_image = n_pos * (d + self.n_patches * (1 + 2 * n_signs if backend == "numpy" else 1)) * itemsize
+        if backend == "cupy":
+            # The GPU also holds the patch slices being stacked; its budget is its own.
+            per_image += n_pos * d * itemsize
+            return batch_size_from_memory(per_image, 1, cap=256, budget=device_working_memory())
         return batch_size_from_memory(per_image, n_concurrent, cap=256)
 
     def get_feature_names_out(self, input_features=None):

@@ -1,9 +1,11 @@
-"""Patch extraction and spatial pooling layouts for patch encoders (pure NumPy)."""
+"""Patch extraction and spatial pooling layouts for patch encoders (NumPy; extraction also cupy)."""
 
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .._backend import get_array_module
 
 
 def n_positions(size, patch_size, stride):
@@ -23,6 +25,7 @@ def extract_patches(images, patch_size, stride=1, dtype=None):
     Parameters
     ----------
     images : ndarray of shape (n, H, W, C)
+        NumPy, or cupy (then the patches are extracted on the GPU).
     patch_size : int
         ``Q``.
     stride : int, default=1
@@ -41,6 +44,8 @@ def extract_patches(images, patch_size, stride=1, dtype=None):
     >>> p.shape, p[0, 1, 2].tolist()
     ((2, 3, 3, 4), [6, 7, 10, 11])
     """
+    if get_array_module(images) is not np:
+        return _extract_patches_by_slices(images, patch_size, stride, dtype)
     windows = sliding_window_view(images, (patch_size, patch_size), axis=(1, 2))[:, ::stride, ::stride]
     # windows: (n, P_h, P_w, C, Q, Q) -> (n, P_h, P_w, Q, Q, C)
     windows = windows.transpose(0, 1, 2, 4, 5, 3)
@@ -48,6 +53,21 @@ def extract_patches(images, patch_size, stride=1, dtype=None):
     # Always a copy: a view of the images can be read-only (and callers
     # centre the patches in place).
     return np.array(windows, dtype=dtype, order="C", copy=True).reshape(n, p_h, p_w, -1)
+
+
+def _extract_patches_by_slices(images, patch_size, stride, dtype=None):
+    """:func:`extract_patches` from basic slicing and ``stack`` alone, which every array library has."""
+    n, H, W, _ = images.shape
+    p_h, p_w = n_positions(H, patch_size, stride), n_positions(W, patch_size, stride)
+    # One strided slice per offset (dy, dx) inside the patch, stacked in
+    # (dy, dx) order before the channel axis: (n, p_h, p_w, Q * Q, C).
+    slices = [
+        images[:, dy : dy + (p_h - 1) * stride + 1 : stride, dx : dx + (p_w - 1) * stride + 1 : stride]
+        for dy in range(patch_size)
+        for dx in range(patch_size)
+    ]
+    xp = get_array_module(images)
+    return xp.stack(slices, axis=3).astype(dtype or images.dtype, copy=False).reshape(n, p_h, p_w, -1)
 
 
 def window_cells(n_pos, size, stride):

@@ -5,7 +5,7 @@ from joblib import Parallel, delayed
 from .._config import get_config
 
 
-def batch_size_from_memory(bytes_per_sample, n_concurrent, cap):
+def batch_size_from_memory(bytes_per_sample, n_concurrent, cap, budget=None):
     """Samples per batch so that ``n_concurrent`` batches fit in the working memory.
 
     Parameters
@@ -16,6 +16,9 @@ def batch_size_from_memory(bytes_per_sample, n_concurrent, cap):
         Batches in flight at once; they share the budget.
     cap : int
         Largest useful batch (beyond it a batch only adds cache misses).
+    budget : int, default=None
+        Bytes for all batches in flight; default: the ``working_memory``
+        setting.
 
     Returns
     -------
@@ -27,8 +30,9 @@ def batch_size_from_memory(bytes_per_sample, n_concurrent, cap):
     >>> batch_size_from_memory(2**20, 2, 1000)  # 1 MiB per sample, 64 MiB shared by 2
     32
     """
-    budget = get_config()["working_memory"] * 2**20 / n_concurrent
-    return int(max(1, min(cap, budget // bytes_per_sample)))
+    if budget is None:
+        budget = get_config()["working_memory"] * 2**20
+    return int(max(1, min(cap, budget / n_concurrent // bytes_per_sample)))
 
 
 def plan_batches(n_samples, batch_size, n_threads):

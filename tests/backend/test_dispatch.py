@@ -37,8 +37,10 @@ def fake_cupy(monkeypatch):
     cupy.__getattr__ = lambda name: getattr(np, name)
     cupy.ndarray = _FakeDeviceArray
     cupy.asarray = lambda a, dtype=None: np.asarray(a, dtype=dtype).view(_FakeDeviceArray)
+    cupy.empty = lambda *args, **kwargs: np.empty(*args, **kwargs).view(_FakeDeviceArray)
     cupy.cuda = types.SimpleNamespace(
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1), Device=lambda *args: _FakeDevice()
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, memGetInfo=lambda: (2**30, 2**31)),
+        Device=lambda *args: _FakeDevice(),
     )
     cupyx = types.ModuleType("cupyx")
     cupyx_scipy = types.ModuleType("cupyx.scipy")
@@ -95,12 +97,28 @@ def test_gpu_matches_cpu(dtype, rtol, global_random_seed):
 
 
 
-def test_patch_encoder_cupy_path_computes_the_same_function(fake_cupy, global_random_seed):
+def test_patch_encoder_cupy_path_computes_the_same_function(fake_cupy, monkeypatch, global_random_seed):
     from skscatter import WhitenedPatchKNNEncoder
+    from skscatter._kernels import _knn_cuda, _knn_xp, knn
+
+    # The CUDA kernels need a GPU (tests/kernels/test_knn.py checks them
+    # there); here their array-expression twin stands in, so that the
+    # encoder's device plumbing (extraction by slices, transfers, batch
+    # sizing, combine) runs on the CPU.
+    def stand_in(H, offsets, scales, kth, pooling):
+        pool = knn.pooling_dense(*pooling).astype(H.dtype)
+        return _knn_xp.knn_pool(H, fake_cupy.asarray(offsets), scales, kth, pool, fake_cupy)
+
+    monkeypatch.setattr(_knn_cuda, "knn_pool", stand_in)
 
     images = np.random.default_rng(global_random_seed).random((5, 10, 10, 3))
-    params = dict(patch_size=3, n_patches=16, random_state=0)
-    expected = WhitenedPatchKNNEncoder(backend="numba", **params).fit_transform(images)
-    got = WhitenedPatchKNNEncoder(backend="cupy", **params).fit_transform(images)
-    assert type(got) is np.ndarray
-    np.testing.assert_allclose(got, expected, atol=1e-12)
+    for params in [dict(patch_size=3, n_patches=16, random_state=0),
+                   dict(patch_size=2, n_patches=12, stride=2, pooling="pyramid", grid_size=2, random_state=0)]:
+        expected = WhitenedPatchKNNEncoder(backend="numba", **params).fit_transform(images)
+        est = WhitenedPatchKNNEncoder(backend="cupy", **params).fit(images)
+        got = est.transform(images)
+        assert type(got) is np.ndarray
+        np.testing.assert_allclose(got, expected, atol=1e-12)
+        on_device = est.transform(fake_cupy.asarray(images))
+        assert isinstance(on_device, fake_cupy.ndarray)
+        np.testing.assert_allclose(on_device, expected, atol=1e-12)

@@ -60,3 +60,36 @@ def test_dispatcher_checks_shapes_before_the_kernel():
     bad = (pooling[0], pooling[1] + 5, pooling[2], pooling[3])
     with pytest.raises(ValueError, match="Pooling cells"):
         knn_pool(np.zeros((1, 2, 6)), np.zeros((1, 6)), np.array([-2.0]), 2, bad, "numba")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "n_atoms, kth, ties, n_cells",
+    [
+        (30, 7, False, 8),  # overlapping windows, fewer atoms than a thread block
+        (2053, 821, False, 8),  # not a multiple of any block size
+        (300, 1, True, 8),  # integer scores: ties at the boundary
+        (64, 63, False, 144),  # more accumulators than a thread keeps: adds into the output
+    ],
+)
+def test_cuda_kernels_equal_the_numba_kernel_bit_for_bit(dtype, n_atoms, kth, ties, n_cells, global_random_seed):
+    import cupy
+
+    rng = np.random.default_rng(global_random_seed)
+    H = rng.integers(-3, 4, size=(3, 12, n_atoms)) if ties else rng.normal(size=(3, 12, n_atoms))
+    H = H.astype(dtype)
+    offsets = (rng.integers(0, 3, size=(2, n_atoms)) if ties else rng.normal(size=(2, n_atoms))).astype(dtype)
+    scales = np.array([-10.0, 10.0])
+    if n_cells == 8:
+        pooling = _pooling(3, 4, window_cells(3, 2, 1), grid_cells(4, 2))
+    else:  # 12 positions pooled into 144 cells, each position into 12 of them
+        pooling = _pooling(3, 4, window_cells(3, 1, 1) * 4, grid_cells(4, 4) * 3)
+        assert pooling[3] == n_cells
+    expected = knn_pool(H, offsets, scales, kth, pooling, "numba")
+    got = knn_pool(cupy.asarray(H), offsets, scales, kth, pooling, "cupy")
+    assert isinstance(got, cupy.ndarray) and got.dtype == dtype
+    np.testing.assert_array_equal(got.get(), expected)
+    # And the definition, ties included: atoms strictly below the (K+1)-th smallest score.
+    brute = knn_pool(H, offsets, scales, kth, pooling, "numpy")  # pooled by a product: round-off
+    np.testing.assert_allclose(got.get(), brute, rtol=1e-6, atol=1e-6)

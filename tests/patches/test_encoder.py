@@ -17,7 +17,10 @@ def _images(rng, n=4, H=9, W=11, C=3):
     return (base + 0.5 * rng.normal(size=base.shape)).astype(np.float64)
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+GPU = pytest.param("cupy", marks=pytest.mark.gpu)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy", GPU])
 @pytest.mark.parametrize(
     "params",
     [
@@ -59,6 +62,39 @@ def test_backends_threads_and_batches_agree_in_float32(n_jobs, global_random_see
         ).fit(images)
         np.testing.assert_array_equal(est.dictionary_, reference.dictionary_)
         np.testing.assert_allclose(est.transform(images), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("patch_size, stride", [(3, 1), (2, 2), (4, 3)])
+def test_extraction_by_slices_equals_the_sliding_window(patch_size, stride, global_random_seed):
+    # The GPU path extracts patches by slicing and stacking.
+    from skscatter.patches._extraction import _extract_patches_by_slices
+
+    images = _images(np.random.default_rng(global_random_seed), n=2, H=9, W=10, C=2)
+    np.testing.assert_array_equal(
+        _extract_patches_by_slices(images, patch_size, stride, np.float32), extract_patches(images, patch_size, stride, np.float32)
+    )
+
+
+@pytest.mark.gpu
+def test_gpu_encoding_of_cifar_sized_float32_images_matches_the_cpu(global_random_seed):
+    import cupy
+
+    images = _images(np.random.default_rng(global_random_seed), n=20, H=32, W=32).astype(np.float32)
+    common = dict(n_patches=256, pooling="pyramid", grid_size=3, query_scale=5.0, random_state=0)
+    cpu = WhitenedPatchKNNEncoder(backend="numba", **common).fit(images)
+    expected = cpu.transform(images)
+    for batch_size in (3, "auto"):
+        gpu = WhitenedPatchKNNEncoder(backend="cupy", batch_size=batch_size, **common).fit(images)
+        got = gpu.transform(images)
+        assert type(got) is np.ndarray and got.dtype == np.float32
+        # cuBLAS and the CPU BLAS round the distance product differently, so
+        # an atom tied with the K-th to ~1e-6 can swap: ties aside, equal.
+        differ = np.abs(got - expected) > 1e-6
+        assert differ.mean() < 1e-3, differ.mean()
+        assert np.abs(got - expected).max() <= 2 / 81 + 1e-6  # at most a swap at one position per cell
+        on_device = gpu.transform(cupy.asarray(images))
+        assert isinstance(on_device, cupy.ndarray)
+        np.testing.assert_array_equal(on_device.get(), got)
 
 
 def test_random_state_makes_fit_deterministic_for_any_n_jobs(global_random_seed):
@@ -109,7 +145,7 @@ def test_authors_pooling_on_cifar_sized_images():
     assert names[0] == "pos_a0_y0_x0" and names[-1] == "neg_a15_y8_x8" and len(names) == 2 * 16 * 81
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("backend", ["numba", "numpy", GPU])
 def test_pyramid_pooling_is_the_grids_side_by_side(backend):
     images = np.random.default_rng(1).random((3, 20, 20, 3)).astype(np.float32)
     common = dict(patch_size=5, n_patches=12, random_state=0, backend=backend)
