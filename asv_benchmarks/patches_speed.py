@@ -37,13 +37,16 @@ def main(argv=None):
     parser.add_argument("--n-images", type=int, default=1000, help="images encoded (default 1000)")
     parser.add_argument("--n-patches", type=int, default=2048, help="|D| (default 2048)")
     parser.add_argument("--repeats", type=int, default=3, help="timed transforms (default 3)")
+    parser.add_argument("--pooling", default="grid", choices=["grid", "pyramid", "window"],
+                        help="grid (2x2, default), pyramid (1x1 + 2x2 + 3x3) or window (the authors' 9x9)")
     args = parser.parse_args(argv)
 
     if args.data:
         images = np.load(args.data)["x_train"][: max(args.n_images, 2000)].astype(np.float32) / 255.0
     else:
         images = np.random.default_rng(0).random((max(args.n_images, 2000), 32, 32, 3), dtype=np.float32)
-    encoder = WhitenedPatchKNNEncoder(n_patches=args.n_patches, random_state=0, n_jobs=-1).fit(images)
+    pooling = dict(pooling="pyramid", grid_size=3) if args.pooling == "pyramid" else dict(pooling=args.pooling)
+    encoder = WhitenedPatchKNNEncoder(n_patches=args.n_patches, random_state=0, n_jobs=-1, **pooling).fit(images)
     X = images[: args.n_images]
 
     rng = np.random.default_rng(0)
@@ -66,7 +69,7 @@ def main(argv=None):
 
     print(f"images: {'CIFAR-10 ' + args.data if args.data else 'random 32x32x3'}, n={len(X)}, "
           f"|D|={args.n_patches}, Q={encoder.patch_size}, K={encoder.n_neighbors_}, x and -x, "
-          f"{encoder.pooled_shape_[0]}x{encoder.pooled_shape_[1]} grid")
+          f"{args.pooling} pooling, {len(encoder.pooling_cells_)} cells")
     print(f"square GEMM (2048^3, float32):  {square_rate:7.1f} GFLOP/s")
     print(f"distance GEMM ({patches.shape[0]}x{patches.shape[1]} @ {atom_matrix.shape[0]}x{atom_matrix.shape[1]}): "
           f"{distance_rate:7.1f} GFLOP/s = {distance_rate / square_rate:.2f} of the square rate")

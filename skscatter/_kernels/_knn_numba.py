@@ -32,6 +32,31 @@ def _count_below(score, t):
     return count
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def _range_and_count(score, t):
+    """``min(score), max(score), count(score < t)`` in one vectorised pass.
+
+    fastmath lets the min/max reductions vectorise; it cannot change
+    ``score``, which the caller computed without it.
+    """
+    lo, hi = np.inf, -np.inf
+    count = 0
+    for a in range(score.shape[0]):
+        v = score[a]
+        lo = min(lo, v)
+        hi = max(hi, v)
+        count += v < t
+    return lo, hi, count
+
+
+@njit(cache=True, nogil=True)
+def _add_marked(o, score, t, w):
+    """``o[a] += w`` where ``score[a] < t``, branch-free (about 40 % of atoms are marked, unpredictably)."""
+    zero = o.dtype.type(0)
+    for a in range(o.shape[0]):
+        o[a] += w if score[a] < t else zero
+
+
 @njit(cache=True, nogil=True)
 def _quickselect(buf, k):
     """``buf`` reordered in place so that ``buf[k]`` is its k-th smallest; returns it."""
@@ -111,25 +136,17 @@ def _knn_pool(H, offsets, scales, kth, indptr, cells, weights, out):
             for s in range(n_signs):
                 offset = offsets[s]
                 scale = scales[s]
-                # One pass: scores, their range, and the count below the
-                # previous position's threshold (the first probe).
-                g = guess[s]
-                lo, hi = np.inf, -np.inf
-                c = 0
+                # Scores rounded as NumPy rounds them (no fused multiply-add:
+                # the GPU kernels match these bits), then their range and the
+                # count below the previous position's threshold (the first probe).
                 for a in range(n_atoms):
-                    v = offset[a] + scale * h[a]
-                    score[a] = v
-                    lo = min(lo, v)
-                    hi = max(hi, v)
-                    c += v < g
+                    score[a] = offset[a] + scale * h[a]
+                g = guess[s]
+                lo, hi, c = _range_and_count(score, g)
                 t = _threshold(score, kth, g, c, lo, hi, scratch)
                 guess[s] = t
                 for k in range(indptr[p], indptr[p + 1]):
-                    o = out[i, s, cells[k]]
-                    w = weights[k]
-                    for a in range(n_atoms):
-                        if score[a] < t:
-                            o[a] += w
+                    _add_marked(out[i, s, cells[k]], score, t, weights[k])
 
 
 knn_pool = njit(parallel=True, cache=True, nogil=True)(_knn_pool)

@@ -1,7 +1,10 @@
-"""K-nearest-atom encoding and pooling with array expressions (NumPy or CuPy).
+"""K-nearest-atom encoding and pooling with array expressions.
 
-The readable twin of :mod:`skscatter._kernels._knn_numba`; it holds the
-whole ``(images, positions, atoms)`` indicator tensor of a batch.
+The readable twin of :mod:`skscatter._kernels._knn_numba` (``backend="numpy"``);
+it holds the whole ``(images, positions, atoms)`` indicator tensor of a
+batch.  Written against any array namespace ``xp``; the GPU runs the CUDA
+kernels of :mod:`skscatter._kernels._knn_cuda` instead, which store no
+indicators.
 """
 
 
