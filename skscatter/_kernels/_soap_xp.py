@@ -77,12 +77,7 @@ def expansion_coefficients(centre_of, vec, species, weight, radial, n_centres, n
     contrib = R[:, xp.asarray(degree), :] * Y[:, :, None]  # (p, lm, n)
     out = xp.zeros((n_centres * n_species, L1 * L1, n_max), dtype=R.dtype)
     target = centre_of * n_species + species
-    if xp is np:
-        np.add.at(out, target, contrib)
-    else:  # cupy
-        import cupyx
-
-        cupyx.scatter_add(out, target, contrib)
+    xp.add.at(out, target, contrib)  # cupy >= 13 has it (and deprecates cupyx.scatter_add)
     return out.reshape(n_centres, n_species, L1 * L1, n_max)
 
 
