@@ -165,6 +165,9 @@ __global__ void knn_pool_marks(const T* __restrict__ H, const T* __restrict__ of
 }
 """
 
+# The pooling kernel's grid has one row per image, and CUDA caps a grid's
+# second dimension at 65,535.
+MAX_IMAGES = 65535
 # Per-thread accumulators live in local memory (cached); beyond this many the
 # kernel adds straight into the output instead.
 _MAX_ACCUMULATORS = 256

@@ -50,6 +50,8 @@ def knn_pool(H, offsets, scales, kth, pooling, backend, n_threads=1):
     if backend == "cupy":
         from . import _knn_cuda
 
+        if n_img > _knn_cuda.MAX_IMAGES:
+            raise ValueError(f"The GPU kernels take at most {_knn_cuda.MAX_IMAGES} images per call, got {n_img}.")
         return _knn_cuda.knn_pool(H, offsets, [float(s) for s in scales], kth, pooling)
     if backend == "numpy":
         pool = pooling_dense(indptr, cells, weights, n_cells).astype(H.dtype)

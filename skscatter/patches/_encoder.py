@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from .._backend import BACKENDS, device_working_memory, get_array_module, resolve_backend, to_host
 from .._kernels._threads import effective_n_threads, limit_numba_threads
+from .._kernels._knn_cuda import MAX_IMAGES
 from .._kernels.knn import knn_pool
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ..utils._batches import batch_size_from_memory, map_batches, plan_batches
@@ -446,7 +447,8 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
 
     def _resolve_batch_size(self, itemsize, backend, n_concurrent):
         if self.batch_size != "auto":
-            return int(self.batch_size)
+            # The GPU pooling kernel takes at most MAX_IMAGES images per launch.
+            return int(self.batch_size) if backend != "cupy" else min(int(self.batch_size), MAX_IMAGES)
         n_pos = self.patch_grid_[0] * self.patch_grid_[1]
         d = self.mean_.shape[0]
         n_signs = 2 if self.negative else 1
