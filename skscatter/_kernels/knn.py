@@ -58,6 +58,8 @@ def knn_pool(H, offsets, scales, kth, pooling, backend, n_threads=1):
         return _knn_xp.knn_pool(H, offsets, [float(s) for s in scales], kth, pool, np)
     from . import _knn_numba
 
+    if n_atoms >= 2**24:  # the kernel counts in the scores' float type; float32 is exact below 2**24
+        raise ValueError(f"The numba kernel takes fewer than 2**24 atoms, got {n_atoms}; use backend='numpy'.")
     kernel = _knn_numba.knn_pool_serial if n_threads == 1 else _knn_numba.knn_pool
     out = np.empty((n_img, len(scales), n_cells, n_atoms), dtype=H.dtype)
     kernel(

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skscatter._kernels import _knn_numba
 from skscatter._kernels.knn import knn_pool, pooling_dense
@@ -43,6 +45,53 @@ def test_serial_and_parallel_kernels_are_identical(global_random_seed):
     np.testing.assert_array_equal(a, b)
 
 
+def _rows(kind, rng, n_img, n_pos, n_atoms, dtype):
+    """Score rows that stress the threshold search's branches."""
+    if kind == "normal":  # neighbouring rows alike: the Newton steps bracket
+        base = rng.normal(size=(n_img, 1, n_atoms))
+        H = base + 0.05 * rng.normal(size=(n_img, n_pos, n_atoms))
+    elif kind == "scales":  # each row's spread differs by orders of magnitude: stale slopes
+        H = rng.normal(size=(n_img, n_pos, n_atoms)) * 10.0 ** rng.integers(-6, 7, size=(n_img, n_pos, 1))
+    elif kind == "shifts":  # rows far apart: the first probe misses every score
+        H = rng.normal(size=(n_img, n_pos, n_atoms)) + 1e4 * rng.normal(size=(n_img, n_pos, 1))
+    elif kind == "ties":  # few distinct values: often no exact threshold (quickselect)
+        H = rng.integers(-2, 3, size=(n_img, n_pos, n_atoms)).astype(float)
+    elif kind == "repeated":  # identical rows: the first probe is already exact
+        H = np.repeat(rng.normal(size=(n_img, 1, n_atoms)), n_pos, axis=1)
+    else:  # "infinite": some scores +-inf
+        H = rng.normal(size=(n_img, n_pos, n_atoms))
+        H[rng.random(H.shape) < 0.1] = np.inf
+        H[rng.random(H.shape) < 0.05] = -np.inf
+    return H.astype(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["normal", "scales", "shifts", "ties", "repeated", "infinite"]),
+    n_atoms=st.integers(2, 300),
+    kth_fraction=st.floats(0.0, 1.0),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_threshold_search_marks_exactly_the_definition(kind, n_atoms, kth_fraction, dtype, seed):
+    # One cell per position with weight 1, so the output is each row's
+    # indicator: atoms scoring strictly below the (kth+1)-th smallest score.
+    rng = np.random.default_rng(seed)
+    kth = 1 + int(kth_fraction * (n_atoms - 2))
+    n_img, n_pos = 2, 9
+    H = _rows(kind, rng, n_img, n_pos, n_atoms, dtype)
+    offsets = rng.normal(size=(2, n_atoms)).astype(dtype)
+    scales = np.array([-2.0, 2.0], dtype=dtype)
+    pooling = _pooling(n_pos, 1, [(p, p + 1) for p in range(n_pos)], [(0, 1)])
+    with np.errstate(invalid="ignore"):
+        score = offsets[None, :, None, :] + scales[None, :, None, None] * H[:, None, :, :]
+    assert not np.isnan(score).any()
+    expected = score < np.sort(score, axis=-1)[..., kth : kth + 1]
+    for n_threads in (1, 2):
+        got = knn_pool(H, offsets, scales, kth, pooling, "numba", n_threads)
+        np.testing.assert_array_equal(got, expected.astype(dtype))
+
+
 def test_ties_mark_fewer_atoms_never_more():
     # All scores equal: no atom is strictly below the (K+1)-th smallest.
     H = np.zeros((1, 1, 6))
@@ -60,6 +109,10 @@ def test_dispatcher_checks_shapes_before_the_kernel():
     bad = (pooling[0], pooling[1] + 5, pooling[2], pooling[3])
     with pytest.raises(ValueError, match="Pooling cells"):
         knn_pool(np.zeros((1, 2, 6)), np.zeros((1, 6)), np.array([-2.0]), 2, bad, "numba")
+    n = 2**24  # np.zeros leaves the pages untouched: no 64 MiB really allocated
+    with pytest.raises(ValueError, match="fewer than 2\\*\\*24 atoms"):
+        knn_pool(np.zeros((1, 1, n), np.float32), np.zeros((1, n), np.float32), np.array([-2.0]), 2,
+                 _pooling(1, 1, [(0, 1)], [(0, 1)]), "numba")
 
 
 @pytest.mark.gpu
