@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from skscatter import WhitenedPatchKNNEncoder
+from skscatter._kernels.knn import knn_pool
 from skscatter.patches._extraction import extract_patches
 
 from .common import N_JOBS_VALS, PROFILE, Benchmark
@@ -72,6 +73,37 @@ class DistanceGemmBenchmark(Benchmark):
         return gemm_gflops(self.patches, self.atoms) / gemm_gflops(self.square, self.square)
 
     track_distance_gemm_fraction.unit = "fraction of square GEMM rate"
+
+
+class KnnSelectionKernelBenchmark(Benchmark):
+    """The serial numba selection-and-pooling kernel alone, per score row.
+
+    Rows are the distance products of 16 encoded images (the GEMM is done
+    in setup), so this tracks the selection half of the transform apart
+    from BLAS: microseconds per (position, sign) row of |D| = 2048 scores.
+    """
+
+    def setup(self):
+        X = _cifar_like(64)
+        encoder = WhitenedPatchKNNEncoder(n_patches=2048, random_state=0).fit(X)
+        white = (encoder.dictionary_ - encoder.mean_) @ encoder.whitening_
+        atoms = (encoder.whitening_ @ white.T).astype(np.float32)
+        patches = (extract_patches(X[:16], 6) - encoder.mean_).astype(np.float32)
+        self.H = np.ascontiguousarray(patches.reshape(16, -1, patches.shape[-1]) @ atoms)
+        self.offsets = np.tile(np.einsum("kd,kd->k", white, white), (2, 1)).astype(np.float32)
+        self.kth = encoder.n_neighbors_
+        self.pooling, _ = encoder._pooling_plan()
+        self.time_kernel()  # numba compilation or cache load
+
+    def time_kernel(self):
+        knn_pool(self.H, self.offsets, np.array([-2.0, 2.0]), self.kth, self.pooling, "numba")
+
+    def track_microseconds_per_row(self):
+        start = time.perf_counter()
+        self.time_kernel()
+        return (time.perf_counter() - start) / (2 * self.H.shape[0] * self.H.shape[1]) * 1e6
+
+    track_microseconds_per_row.unit = "us per (position, sign)"
 
 
 class WhitenedPatchKNNEncoderGPUBenchmark(Benchmark):

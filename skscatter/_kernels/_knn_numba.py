@@ -15,7 +15,7 @@ vectorises, whereas comparison-based selection (quickselect,
 ``t`` on counts: the first probe is the previous (overlapping, hence
 similar) patch position's threshold, Newton steps with that position's
 count-per-score slope bracket the answer, and safeguarded interpolation
-closes in (about 5.5 counting passes per row on CIFAR-10).  When scores tie
+closes in (5.5-6 counting passes per row on CIFAR-10).  When scores tie
 at the boundary no such ``t`` exists and it falls back to an exact
 quickselect, so the result is the definition's in every case.
 """
@@ -29,7 +29,7 @@ _MAX_SEARCH_STEPS = 48
 # Counting is the hot loop (about five passes per row).  Its count is kept
 # in the scores' own float type with only reassociation allowed: an int64
 # counter made LLVM widen the compares to 4 lanes, a float one vectorises
-# at 8 (float32), 2.4x faster; the sums stay exact integers below 2**24,
+# at 8 (float32), about twice as fast; the sums stay exact integers below 2**24,
 # which the dispatcher guarantees (fewer atoms).  No other fast-math flag:
 # comparisons with inf keep their IEEE meaning.
 @njit(cache=True, nogil=True, fastmath={"reassoc", "nsz"})
@@ -112,7 +112,7 @@ def _rounded(x, cell):
 def _threshold(score, kth, t, c, slope, scratch):
     """A ``t`` with exactly ``kth`` scores strictly below it, else the (kth+1)-th smallest.
 
-    ``c = count(score < t)`` for the first probe ``t``.  ``slope`` (scores
+    ``c = count(score < t)`` for the first probe ``t``.  ``slope`` (atoms
     per unit of score near the threshold, from the previous row; 0 when
     unknown) sizes the first steps.  Returns ``t`` and the slope measured
     on this row's final bracket.

@@ -399,7 +399,9 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         # The serial numba kernel (each batch on one thread) takes one image
         # at a time: its distance product (6 MB at |D| = 2048) is still in
         # cache when the kernel reads it, where a whole batch's went to
-        # memory and back (8.2 instead of 8.75 ms per image on one core).
+        # memory and back (8.2 instead of 8.75 ms per image on one core;
+        # with two threads the gain was within the noise), and the buffer
+        # is one image's.
         kernel_threads = 1 if concurrent > 1 else n_threads
         per_image = backend == "numba" and kernel_threads == 1
         # One distance buffer per batch in flight, reused: fresh ones above
