@@ -25,6 +25,20 @@ def gemm_gflops(a, b, repeats=7):
     return 2 * a.shape[0] * a.shape[1] * b.shape[1] / np.median(times) / 1e9
 
 
+
+def gemm_rate_ratio(a, b, reference, rounds=5, repeats=3):
+    """Rates of ``a @ b`` and ``reference @ reference``, measured in alternation.
+
+    Returns ``(rate, reference_rate, ratio)``: median GFLOP/s of each over
+    ``rounds`` alternating rounds, and the median of the per-round ratios.
+    On a shared machine whose speed drifts, a ratio of two rates measured
+    minutes apart swung from 0.54 to 0.77 for the same product; rounds
+    side by side cancel the drift.
+    """
+    pairs = [(gemm_gflops(a, b, repeats), gemm_gflops(reference, reference, repeats)) for _ in range(rounds)]
+    rates, reference_rates = np.array(pairs).T
+    return float(np.median(rates)), float(np.median(reference_rates)), float(np.median(rates / reference_rates))
+
 def status_kib(field):
     """A ``VmRSS``/``VmHWM``-style field of /proc/self/status, in KiB (None off Linux)."""
     try:

@@ -21,7 +21,7 @@ from skscatter.patches._extraction import extract_patches
 
 from .common import N_JOBS_VALS, PROFILE, Benchmark
 from .datasets import random_images
-from .measure import gemm_gflops
+from .measure import gemm_rate_ratio
 
 
 def _cifar_like(n):
@@ -70,7 +70,7 @@ class DistanceGemmBenchmark(Benchmark):
         self.square = rng.random((2048, 2048), dtype=np.float32)
 
     def track_distance_gemm_fraction(self):
-        return gemm_gflops(self.patches, self.atoms) / gemm_gflops(self.square, self.square)
+        return gemm_rate_ratio(self.patches, self.atoms, self.square)[2]
 
     track_distance_gemm_fraction.unit = "fraction of square GEMM rate"
 
