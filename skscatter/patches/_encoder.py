@@ -142,7 +142,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
     is found exactly by radix selection, and codes equal the CPU's for the
     same product; on one H200 all 60,000 CIFAR-10-sized images encode in
     7.2 s at ``|D|`` = 2048 and 22.5 s at 16,384 (3-level pyramid, codes
-    left on the GPU), 10-20x the numba kernel on 16 cores.
+    left on the GPU), 5-15x the numba kernel on 16 cores.
 
     References
     ----------
@@ -402,6 +402,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         # memory and back (8.2 instead of 8.75 ms per image on one core;
         # with two threads the gain was within the noise), and the buffer
         # is one image's.
+        # Concurrent batches each use one thread (BLAS and kernel); one batch uses them all.
         kernel_threads = 1 if concurrent > 1 else n_threads
         per_image = backend == "numba" and kernel_threads == 1
         # One distance buffer per batch in flight, reused: fresh ones above
@@ -443,13 +444,11 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
 
         result = xp.empty((n, self._n_features_out), dtype=dtype)
         report_every = max(1, len(starts) // 10)
-        # Concurrent batches each use one BLAS thread; one batch uses them all.
-        blas_threads = 1 if concurrent > 1 else n_threads
         # Only the parallel kernel needs numba's thread count; setting it
         # around the serial ones slowed them by a third (OpenMP layer, 2 cores:
         # 61-66 -> 85-92 img/s at n_jobs=1 when left alone).
-        numba_threads = None if concurrent > 1 or n_threads == 1 else n_threads
-        with threadpool_limits(blas_threads, user_api="blas"), limit_numba_threads(numba_threads):
+        numba_threads = None if kernel_threads == 1 else kernel_threads
+        with threadpool_limits(kernel_threads, user_api="blas"), limit_numba_threads(numba_threads):
             blocks = map_batches(encode, starts, concurrent)
             for number, (start, block) in enumerate(zip(starts, blocks), 1):
                 result[start : start + len(block)] = block
