@@ -94,28 +94,64 @@ def to_host(x):
     return np.asarray(x)
 
 
-def resolve_backend(backend, X):
-    """Resolve ``backend="auto"`` against the input and check availability.
+def resolve_backend(backend, X=None, *, owner, supported=("numpy", "numba", "cupy")):
+    """The one place where ``backend`` becomes the code that runs.
+
+    Every estimator calls this in ``transform`` (never in ``fit``: a model
+    fitted on a CPU machine may transform on a GPU, and back), so changing
+    ``backend`` with ``set_params`` takes effect without a refit.
 
     Parameters
     ----------
     backend : {"auto", "numpy", "numba", "cupy"}
-        The estimator's parameter.
-    X : array
-        The input about to be transformed.
+        The estimator's parameter.  ``"auto"`` means cupy for a cupy ``X``
+        and numba otherwise.
+    X : array, sequence or None, default=None
+        The input about to be transformed (only its array library matters).
+    owner : str
+        Who asks, quoted in errors (e.g. ``"ScatteringTransformer"``).
+    supported : tuple of str, default=("numpy", "numba", "cupy")
+        The backends this computation has.
 
     Returns
     -------
     name : {"numpy", "numba", "cupy"}
         The backend that computes.
+
+    Raises
+    ------
+    ValueError
+        For an unknown or unsupported backend, or a cupy ``X`` with a CPU
+        backend.
+    ImportError
+        For ``"cupy"`` where cupy or a CUDA device is missing (never a silent
+        fallback to the CPU).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resolve_backend("auto", np.zeros(3), owner="Demo")
+    'numba'
+    >>> resolve_backend("numpy", np.zeros(3), owner="Demo", supported=("numba",))
+    Traceback (most recent call last):
+    ...
+    ValueError: Demo(backend='numpy') is not available: this computation runs on backend 'numba' only; set backend='auto'.
     """
-    if backend == "auto":
-        return "cupy" if is_cupy_array(X) else "numba"
-    if backend == "cupy":
-        import_cupy("backend='cupy'")
-    elif is_cupy_array(X):
+    if backend not in BACKENDS:
+        raise ValueError(f"{owner}(backend={backend!r}) is not a backend; use one of {BACKENDS}.")
+    on_device = is_cupy_array(X)
+    name = ("cupy" if on_device else "numba") if backend == "auto" else backend
+    if name not in supported:
+        options = " or ".join(repr(b) for b in supported)
         raise ValueError(
-            f"X is a cupy array but backend={backend!r} computes on the CPU; "
+            f"{owner}(backend={backend!r}) is not available: this computation runs on backend {options} only; "
+            "set backend='auto'."
+        )
+    if name == "cupy":
+        import_cupy(f"{owner}(backend='cupy')")
+    elif on_device:
+        raise ValueError(
+            f"X is a cupy array but {owner}(backend={backend!r}) computes on the CPU; "
             "use backend='auto' or backend='cupy', or pass X.get()."
         )
-    return backend
+    return name

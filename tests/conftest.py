@@ -3,10 +3,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from skscatter._backend import cupy_available
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Hypothesis profiles: "ci" (the default) keeps the suite to minutes; run
+# "thorough" on demand (SKSCATTER_HYPOTHESIS_PROFILE=thorough, or pytest
+# --hypothesis-profile=thorough) for 1,000 examples per property.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True, suppress_health_check=_SLOW_OK)
+settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=_SLOW_OK)
+settings.load_profile(os.environ.get("SKSCATTER_HYPOTHESIS_PROFILE", "ci"))
 
 
 def shared_data_dir():

@@ -40,7 +40,7 @@ import numpy as np
 import scipy.fft
 
 from .._kernels._harmonic_numba import crop_multiply, modulus_power_sums, power_sums
-from .._kernels._threads import effective_n_threads, limit_numba_threads
+from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
 from ._filter_bank import solid_harmonic_filters
 
 __all__ = ["solid_harmonic_scattering_3d", "scattering_3d_layout"]

@@ -8,11 +8,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .._kernels._threads import effective_n_threads, limit_numba_threads
+from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
 from .._backend import import_cupy
 from .._config import get_config
 from ..structures import StructureInputMixin, check_structures
-from ..utils._batches import map_batches, plan_batches
+from ..utils._parallel import map_batches, plan_batches
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._analytic import analytic_columns, analytic_values
 from ._core import check_scattering_params, scattering_3d_layout, solid_harmonic_scattering_3d

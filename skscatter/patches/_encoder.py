@@ -11,11 +11,11 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._backend import BACKENDS, device_working_memory, get_array_module, resolve_backend, to_host
-from .._kernels._threads import effective_n_threads, limit_numba_threads
+from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
 from .._kernels._knn_cuda import MAX_IMAGES
 from .._kernels.knn import knn_pool
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
-from ..utils._batches import batch_size_from_memory, map_batches, plan_batches
+from ..utils._parallel import batch_size_from_memory, map_batches, plan_batches
 from ..utils._validation import validate_images
 from ._extraction import extract_patches, grid_cells, n_positions, pooling_matrix_rects, pyramid_cells, window_cells
 from ._whitening import PatchMoments, zca_whitening
@@ -299,6 +299,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         self.n_neighbors_ = int(K)
         self.image_shape_ = shape
         self.n_channels_ = C
+        self.channel_layout_ = self.channel_layout
         self.patch_grid_ = grid
         self.pooling_cells_, self.pooled_shape_ = self._cells(grid)
         n_signs = 2 if self.negative else 1
@@ -372,7 +373,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, shape, C = validate_images(self, X, reset=False)
-        backend = resolve_backend(self.backend, X)
+        backend = resolve_backend(self.backend, X, owner=type(self).__name__)
         xp = get_array_module(X)
         images = self._images(to_host(X), shape, C)
         n, dtype = len(images), images.dtype

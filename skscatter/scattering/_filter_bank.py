@@ -338,3 +338,79 @@ def map_filter_bank(bank, transform, psi_transform=None):
         J=bank.J,
         L=bank.L,
     )
+
+
+# -- layouts for the backends ------------------------------------------------
+
+
+def fold_blocked(a, k):
+    """Reorder ``(..., M, W)`` into its ``k x k`` aliased blocks, flattened: ``(..., M * W)``.
+
+    Block ``(i, j)`` holds rows ``i*M/k .. (i+1)*M/k`` and columns
+    ``j*W/k .. (j+1)*W/k``; blocks follow one another in C order.  This is
+    the order in which the numba filter-and-fold kernel reads a filter.
+
+    Examples
+    --------
+    >>> fold_blocked(np.arange(16).reshape(4, 4), 2).reshape(4, 4).tolist()
+    [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]]
+    """
+    *lead, M, W = a.shape
+    blocks = a.reshape(*lead, k, M // k, k, W // k)
+    return np.ascontiguousarray(np.swapaxes(blocks, -3, -2)).reshape(*lead, M * W)
+
+
+@lru_cache(maxsize=8)
+def blocked_filter_bank(M, N, J, L, dtype):
+    """The bank with wavelets laid out for the numba kernels.
+
+    Wavelet ``j`` is only ever applied at resolution ``r <= j``, folded by
+    ``k = 2**(j - r)``: it is stored interleaved (each value twice, to
+    multiply ``(re, im)`` pairs) and in fold-blocked order for that ``k``,
+    one row of ``M_r * 2 * N_r`` values per wavelet.
+    """
+
+    def prepare(level, r):
+        out = np.empty((J * L, level.shape[1] * 2 * level.shape[2]), dtype=level.dtype)
+        for j in range(J):
+            k = 2 ** max(j - r, 0)
+            out[j * L : (j + 1) * L] = fold_blocked(np.repeat(level[j * L : (j + 1) * L], 2, axis=-1), k)
+        out.setflags(write=False)
+        return out
+
+    bank = filter_bank(M, N, J, L, dtype)
+    return bank._replace(psi=tuple(prepare(level, r) for r, level in enumerate(bank.psi)))
+
+
+_DEVICE_BANKS = {}
+
+
+def filter_bank_for(ops, M, N, J, L, dtype):
+    """The bank in the layout and on the device that ``ops`` computes with.
+
+    Parameters
+    ----------
+    ops : FourierOps
+        From :func:`skscatter._kernels.fourier.get_fourier_ops`; its
+        ``filter_layout`` (``"blocked"`` for the numba kernels, ``"plain"``
+        otherwise) and ``device`` (None on the CPU) decide.
+    M, N, J, L : int
+    dtype : dtype
+
+    Returns
+    -------
+    bank : MorletFilterBank
+        Cached: one copy per layout, dtype and device.
+    """
+    dtype = np.dtype(dtype)
+    if ops.filter_layout == "blocked":
+        return blocked_filter_bank(M, N, J, L, dtype)
+    bank = filter_bank(M, N, J, L, dtype)
+    if ops.device is None:
+        return bank
+    key = (M, N, J, L, dtype.str, ops.device)
+    if key not in _DEVICE_BANKS:
+        if len(_DEVICE_BANKS) >= 8:
+            _DEVICE_BANKS.pop(next(iter(_DEVICE_BANKS)))
+        _DEVICE_BANKS[key] = map_filter_bank(bank, ops.asarray)
+    return _DEVICE_BANKS[key]

@@ -1,34 +1,86 @@
 """ScatteringTransformer: 2D Morlet wavelet scattering as a scikit-learn transformer."""
 
-from functools import partial
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import BACKENDS, get_array_module, resolve_backend, to_host
-from .._kernels._threads import effective_n_threads
+from .._backend import get_array_module, resolve_backend, to_host
 from .._kernels.fourier import get_fourier_ops
+from ..utils._parallel import plan_execution
+from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, check_execution_params
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
-from ..utils._batches import batch_size_from_memory, map_batches, plan_batches
-from ..utils._validation import validate_images
+from ..utils._validation import overflow_error, validate_images, working_dtype
 from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_paths
-from ._filter_bank import filter_bank, padded_shape
+from ._filter_bank import filter_bank, filter_bank_for, padded_shape
 
 
-def _scatter_batch(images, *, padded_shape, bank, max_order, average, log_eps, ops):
-    """Scattering of ``(B, H, W)`` images: ``(B, n_paths, H', W')``, or ``(B, n_paths)`` averaged."""
-    # Overflow (float32 input near its limit) is reported by the caller as an
-    # error, so numpy's warnings would only be noise.
+class _Model(NamedTuple):
+    """What ``fit`` resolved: the function ``transform`` computes."""
+
+    J: int
+    L: int
+    max_order: int
+    image_shape: tuple
+    n_channels: int
+    channel_layout: str
+    padded_shape: tuple
+    average: bool
+    log_eps: float  # None without the log
+    n_features_out: int
+
+
+def _channel_images(block, model, ops, dtype):
+    """``(b, H*W*C)`` rows -> contiguous ``(b * C, H, W)`` images in ``dtype`` on the backend's device.
+
+    The one copy of the input a batch makes: channel-last colour rows are
+    transposed here, a batch at a time, never the whole input.
+    """
+    b = block.shape[0]
+    H, W = model.image_shape
+    C = model.n_channels
+    if model.channel_layout == "last" and C > 1:
+        block = block.reshape(b, H, W, C).transpose(0, 3, 1, 2)
+    xp = get_array_module(block)
+    images = xp.ascontiguousarray(block, dtype=dtype).reshape(b * C, H, W)
+    return ops.asarray(images)
+
+
+def _scatter_batch(images, model, ops):
+    """Scattering of ``(B, H, W)`` images: ``(B, n_paths, H', W')``, or ``(B, n_paths)`` averaged.
+
+    ``None`` when the arithmetic overflowed the images' dtype.
+    """
+    bank = filter_bank_for(ops, *model.padded_shape, model.J, model.L, images.dtype)
+    xp = ops.xp
+    # Overflow (float32 input near its limit) is handled by the caller, so
+    # numpy's warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        x = pad_images(ops.asarray(images), padded_shape, ops.xp)
-        S = scattering_2d(x, bank, max_order, ops)
-        if average:
+        x = pad_images(images, model.padded_shape, xp)
+        S = scattering_2d(x, bank, model.max_order, ops)
+        if model.average:
             S = S.mean(axis=(2, 3))
-        if log_eps is not None:
-            S = ops.xp.log(ops.xp.abs(S) + log_eps)
-    return S
+        if model.log_eps is not None:
+            S = xp.log(xp.abs(S) + model.log_eps)
+    return S if bool(xp.isfinite(S).all()) else None
+
+
+def _bytes_per_sample(model, itemsize, backend):
+    """Temporaries of one sample (all its channels) while its batch is scattered."""
+    # In units of M * N real values per channel-image: the padded image and
+    # its spectrum (~2), the first-order maps at full resolution (complex,
+    # modulus, half spectrum: ~4 L), the second-order maps at half
+    # resolution (~0.75 L**2).  The array-expression backends also hold each
+    # product before folding (~2 L**2 more).  Freed buffers are not all
+    # returned to the OS at once, hence the factor 2.
+    M, N = model.padded_shape
+    L = model.L
+    units = 2 + 4 * L
+    if model.max_order == 2 and model.J > 1:
+        units += 0.75 * L * L + (2 * L * L if backend != "numba" else 0)
+    return 2 * units * M * N * itemsize * model.n_channels
 
 
 class ScatteringTransformer(TransformerMixin, BaseEstimator):
@@ -169,9 +221,9 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         "output": [StrOptions({"maps", "mean"})],
         "log": ["boolean"],
         "log_eps": [Interval(Real, 0, None, closed="neither")],
-        "backend": [StrOptions(set(BACKENDS))],
-        "n_jobs": [Integral, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "backend": BACKEND,
+        "n_jobs": N_JOBS,
+        "batch_size": BATCH_SIZE,
     }
 
     def __init__(
@@ -232,15 +284,29 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
                 f"J={self.J} is too large for images of shape {shape} (n_features = {X.shape[1]}): "
                 f"the averaging window 2**J={2**self.J} pixels exceeds the image along both axes; {fix}."
             )
+        J, L, max_order = int(self.J), int(self.L), int(self.max_order)
         self.image_shape_ = shape
         self.n_channels_ = n_channels
-        self.padded_shape_ = padded_shape(shape, self.J)
-        self.output_shape_ = tuple(output_size(s, self.J) for s in shape)
-        self.n_paths_ = n_paths(self.J, self.L, self.max_order)
-        self.paths_ = scattering_paths(self.J, self.L, self.max_order)
-        self.filters_ = filter_bank(*self.padded_shape_, self.J, self.L, np.float64)
-        positions = self.output_shape_[0] * self.output_shape_[1] if self.output == "maps" else 1
-        self._n_features_out = n_channels * self.n_paths_ * positions
+        self.channel_layout_ = self.channel_layout
+        self.padded_shape_ = padded_shape(shape, J)
+        self.output_shape_ = tuple(output_size(s, J) for s in shape)
+        self.n_paths_ = n_paths(J, L, max_order)
+        self.paths_ = scattering_paths(J, L, max_order)
+        self.filters_ = filter_bank(*self.padded_shape_, J, L, np.float64)
+        average = self.output == "mean"
+        positions = 1 if average else self.output_shape_[0] * self.output_shape_[1]
+        self._model = _Model(
+            J=J,
+            L=L,
+            max_order=max_order,
+            image_shape=shape,
+            n_channels=n_channels,
+            channel_layout=self.channel_layout,
+            padded_shape=self.padded_shape_,
+            average=average,
+            log_eps=float(self.log_eps) if self.log else None,
+            n_features_out=n_channels * self.n_paths_ * positions,
+        )
         return self
 
     def transform(self, X):
@@ -260,62 +326,45 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
             float64 otherwise; a cupy array for cupy input.
         """
         check_is_fitted(self)
-        X, shape, C = validate_images(self, X, reset=False)
-        backend = resolve_backend(self.backend, X)
+        check_execution_params(self)
+        model = self._model
+        X, _, _ = validate_images(self, X, reset=False)
+        backend = resolve_backend(self.backend, X, owner=type(self).__name__)
         out_xp = get_array_module(X)
+        dtype = working_dtype(X)
         n = X.shape[0]
-        # (n, H*W*C) -> (n * C, H, W): each channel is scattered on its own.
-        if self.channel_layout == "last" and C > 1:
-            X = X.reshape(n, *shape, C).transpose(0, 3, 1, 2)
-        images = X.reshape(n * C, *shape)
-        result = out_xp.empty((n, self._n_features_out), dtype=X.dtype)
-
-        # Threads work on whole batches (serial kernels, one FFT worker
-        # each): no per-operation fork/join, and each core keeps its batch
-        # in its own cache.  A single batch uses the parallel kernels
-        # instead.  The GPU takes one batch at a time.
-        n_threads = 1 if backend == "cupy" else effective_n_threads(self.n_jobs)
-        batch, starts, concurrent = plan_batches(n, self._resolve_batch_size(X.dtype.itemsize, backend, n_threads), n_threads)
-        ops = get_fourier_ops(backend, n_threads if concurrent == 1 else 1)
-        bank = ops.filter_bank(*self.padded_shape_, self.J, self.L, X.dtype)
-
-        steps = dict(
-            padded_shape=self.padded_shape_, bank=bank, max_order=self.max_order,
-            average=self.output == "mean", log_eps=self.log_eps if self.log else None, ops=ops,
+        plan = plan_execution(
+            n,
+            backend=backend,
+            n_jobs=self.n_jobs,
+            batch_size=self.batch_size,
+            bytes_per_sample=_bytes_per_sample(model, dtype.itemsize, backend),
+            # Past ~64 images a batch gains nothing but cache misses.
+            max_batch=64,
         )
-        chunks = (images[start * C : min(start + batch, n) * C] for start in starts)
-        with ops.threads():
-            # Tasks return their block (rather than writing into ``result``)
-            # so that process-based joblib backends work too.
-            blocks = map_batches(partial(_scatter_batch, **steps), chunks, concurrent)
-            for start, block in zip(starts, blocks):
-                stop = min(start + batch, n)
-                block = block.reshape(stop - start, -1)
-                result[start:stop] = block if out_xp is ops.xp else to_host(block)
-        if not bool(out_xp.isfinite(result).all()):
-            raise ValueError(
-                f"The scattering of X overflowed {X.dtype} (max |X| = {float(out_xp.abs(X).max()):.3g}); "
-                "rescale X or pass float64 input."
-            )
-        return result
+        # Concurrent batches run serial kernels and one FFT worker each; a
+        # single batch uses all the plan's threads inside its kernels.
+        ops = get_fourier_ops(backend, plan.threads)
 
-    def _resolve_batch_size(self, itemsize, backend, n_concurrent):
-        if self.batch_size != "auto":
-            return int(self.batch_size)
-        # Temporaries per channel-image, in units of M * N real values: the
-        # padded image and its spectrum (~2), the first-order maps at full
-        # resolution (complex, modulus, half spectrum: ~4 L), the second-order
-        # maps at half resolution (~0.75 L**2).  The array-expression backends
-        # also hold each product before folding (~2 L**2 more).  Freed buffers
-        # are not all returned to the OS at once, hence the factor 2.
-        M, N = self.padded_shape_
-        L = self.L
-        units = 2 + 4 * L
-        if self.max_order == 2 and self.J > 1:
-            units += 0.75 * L * L + (2 * L * L if backend != "numba" else 0)
-        per_sample = 2 * units * M * N * itemsize * self.n_channels_
-        # Past ~64 images a batch gains nothing but cache misses.
-        return batch_size_from_memory(per_sample, n_concurrent, cap=64)
+        def scatter(start, stop):
+            images = _channel_images(X[start:stop], model, ops, dtype)
+            S = _scatter_batch(images, model, ops)
+            if S is None and dtype == np.float32:
+                # Near the top of float32's range: the same batch in float64,
+                # returned in float32 where it fits.
+                S = _scatter_batch(images.astype(np.float64), model, ops)
+                with np.errstate(over="ignore"):
+                    S = None if S is None else S.astype(np.float32)
+                if S is not None and not bool(ops.xp.isfinite(S).all()):
+                    S = None
+            if S is None:
+                raise overflow_error(X[start:stop], "The scattering of X")
+            return S.reshape(stop - start, -1)
+
+        result = out_xp.empty((n, model.n_features_out), dtype=dtype)
+        for start, stop, block in plan.run(scatter, numba_parallel=plan.threads > 1):
+            result[start:stop] = block if out_xp is ops.xp else to_host(block)
+        return result
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
@@ -345,7 +394,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
             else:
                 names.append(f"s2_j{j1}_t{t1}_j{j2}_t{t2}")
         names = np.asarray(names, dtype=object)
-        if self.output == "maps":
+        if not self._model.average:
             Ho, Wo = self.output_shape_
             positions = np.asarray([f"_y{y}_x{x}" for y in range(Ho) for x in range(Wo)], dtype=object)
             names = (names[:, None] + positions[None, :]).ravel()
@@ -370,5 +419,6 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        if "padded_shape_" in state:
-            self.filters_ = filter_bank(*self.padded_shape_, self.J, self.L, np.float64)
+        if "_model" in state:
+            model = state["_model"]
+            self.filters_ = filter_bank(*model.padded_shape, model.J, model.L, np.float64)

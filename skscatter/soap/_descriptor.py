@@ -16,7 +16,7 @@ from .._kernels._soap_numba import (
     power_spectrum,
     power_spectrum_reduced,
 )
-from .._kernels._threads import effective_n_threads, limit_numba_threads
+from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
 from ..structures import StructureInputMixin, check_species, check_structures
 from ..structures._input import resolve_species
 from ..structures._neighbors import neighbour_list

@@ -87,35 +87,115 @@ def _infer_layout(estimator, n_features, array_shape, array_channels):
     return shape, C
 
 
+def _check_finite_rows(X, xp):
+    """Raise if a float ``X`` holds NaN or infinity, naming the first bad sample.
+
+    The sum is a fast test (no temporary the size of ``X``); only when it is
+    not finite -- a NaN, an infinity, or merely a sum that overflowed -- are
+    the rows scanned, in blocks, to find the culprit.
+    """
+    if X.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if bool(xp.isfinite(X.sum())):
+            return
+    step = max(1, 2**22 // max(1, X.shape[1]))
+    for start in range(0, X.shape[0], step):
+        bad = ~xp.isfinite(X[start : start + step]).all(axis=1)
+        if bool(bad.any()):
+            first = start + int(xp.argmax(bad))
+            raise ValueError(
+                f"Input X contains NaN or infinity (first in sample {first}); remove those samples or impute "
+                "the values (e.g. sklearn.impute.SimpleImputer) before transforming."
+            )
+
+
+def _as_array(X):
+    """Lists (e.g. a nested list of 2D or 3D images) become the ndarray they spell."""
+    if not isinstance(X, (list, tuple)):
+        return X
+    try:
+        return np.asarray(X)
+    except ValueError:
+        raise ValueError(
+            "X is a ragged nested sequence: every image must have the same shape. Resize the images to one "
+            "shape, or pass an (n_samples, n_features) array."
+        ) from None
+
+
+def _check_dtype(X):
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind == "c":
+        raise ValueError(
+            f"Complex data not supported: X has dtype {X.dtype}; images must be real. Pass np.abs(X) or X.real."
+        )
+
+
+def _check_n_samples(X):
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) >= 1 and shape[0] == 0:
+        raise ValueError(f"X holds no images (shape {tuple(shape)}); pass at least one sample.")
+
+
+def _check_n_features(estimator, X):
+    n_features = X.shape[1] if getattr(X, "ndim", 0) == 2 else None
+    if n_features is None or n_features == estimator.n_features_in_:
+        return
+    H, W = estimator.image_shape_
+    C = estimator.n_channels_
+    raise ValueError(
+        f"X has {n_features} features, but {type(estimator).__name__} is expecting {estimator.n_features_in_} "
+        f"features as input: it was fitted on {H} x {W} images with {C} channel(s). Pass images of that size "
+        f"((n_samples, {estimator.n_features_in_}) rows or (n_samples, H, W[, C]) arrays), or refit."
+    )
+
+
 def _validate_device_images(estimator, X, reset):
     """The cupy twin of ``validate_data`` for images already on the GPU."""
     xp = __import__("cupy")
-    if X.dtype.kind in "biu":
-        X = X.astype(xp.float64)
-    elif X.dtype not in (xp.float32, xp.float64):
+    if X.dtype.kind not in "biuf":
         raise ValueError(f"X has dtype {X.dtype}; images must be real numbers (float32 or float64).")
     if X.ndim != 2:
         raise ValueError(f"X has {X.ndim} dimensions; {_IMAGE_LAYOUTS}.")
-    if X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"Found array with shape {X.shape}; at least 1 sample and 1 feature are required.")
-    if not bool(xp.isfinite(X).all()):
-        raise ValueError("Input X contains NaN or infinity; remove or impute those values.")
+    if X.shape[1] < 1:
+        raise ValueError(f"Found array with shape {X.shape}; at least 1 feature is required.")
+    _check_finite_rows(X, xp)
     if reset:
         estimator.n_features_in_ = X.shape[1]
-    elif X.shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
-            f"{estimator.n_features_in_} features as input."
-        )
     return X
+
+
+def working_dtype(X):
+    """The dtype images are computed in: float32 for float32 input, float64 otherwise."""
+    return np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
+
+
+def overflow_error(X, what):
+    """The error every image estimator raises when float arithmetic overflows.
+
+    Parameters
+    ----------
+    X : array
+        The input (or the batch of it) that overflowed.
+    what : str
+        What overflowed, e.g. ``"The scattering of X"``.
+    """
+    xp = np if isinstance(X, np.ndarray) else __import__("cupy")
+    largest = float(xp.abs(X).max()) if X.size else 0.0
+    return ValueError(
+        f"{what} overflowed {working_dtype(X)} (max |X| = {largest:.3g}); rescale X (e.g. X / abs(X).max()) "
+        "or pass float64 input."
+    )
 
 
 def validate_images(estimator, X, *, reset):
     """Validate a batch of images for an image estimator.
 
     The estimator provides the parameters ``shape``, ``n_channels`` and
-    ``channel_layout``; after fitting it holds ``image_shape_`` and
-    ``n_channels_``.
+    ``channel_layout``; after fitting it holds ``image_shape_``,
+    ``n_channels_`` and ``channel_layout_``.  Nothing the size of ``X`` is
+    allocated: integer images keep their dtype (callers convert them batch
+    by batch, see :func:`working_dtype`).
 
     Parameters
     ----------
@@ -124,7 +204,8 @@ def validate_images(estimator, X, *, reset):
     X : array-like or cupy array
         ``(n_samples, H*W*C)`` flattened images (row-major, channels last
         or first as ``channel_layout`` says), ``(n_samples, H, W)``, or
-        ``(n_samples, H, W, C)`` / ``(n_samples, C, H, W)``.
+        ``(n_samples, H, W, C)`` / ``(n_samples, C, H, W)``; nested lists
+        are read as the array they spell.
     reset : bool
         True in ``fit``: resolve and return the layout and set
         ``n_features_in_``.  False afterwards: check against the fitted
@@ -132,28 +213,39 @@ def validate_images(estimator, X, *, reset):
 
     Returns
     -------
-    X : ndarray or cupy array of shape (n_samples, H*W*C), float32 or float64
+    X : ndarray or cupy array of shape (n_samples, H*W*C)
+        Real numbers (float, integer or bool), finite.
     shape : tuple of int
         ``(H, W)``.
     n_channels : int
     """
+    X = _as_array(X)
+    _check_dtype(X)
+    _check_n_samples(X)
+    layout = estimator.channel_layout if reset else estimator.channel_layout_
     array_shape = array_channels = None
     if getattr(X, "ndim", 2) > 2 and not hasattr(X, "columns"):
-        X, array_shape, array_channels = _split_image_array(X, estimator.channel_layout)
+        X, array_shape, array_channels = _split_image_array(X, layout)
+
+    if not reset and array_shape is not None:
+        shape, C = estimator.image_shape_, estimator.n_channels_
+        if tuple(array_shape) != shape or (array_channels or 1) != C:
+            raise ValueError(
+                f"X holds images of shape {tuple(array_shape)} with {array_channels or 1} channel(s), "
+                f"but {type(estimator).__name__} was fitted on shape {shape} with {C}; refit or resize."
+            )
 
     if is_cupy_array(X):
         X = _validate_device_images(estimator, X, reset)
     else:
-        X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset)
-
+        if not reset:
+            _check_n_features(estimator, X)
+        X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, reset=reset)
+        if X.dtype.kind not in "biuf":
+            X = X.astype(np.float64)
+        _check_finite_rows(X, np)
     if reset:
         shape, C = _infer_layout(estimator, X.shape[1], array_shape, array_channels)
         return X, shape, C
-
-    shape, C = estimator.image_shape_, estimator.n_channels_
-    if array_shape is not None and (tuple(array_shape) != shape or (array_channels or 1) != C):
-        raise ValueError(
-            f"X holds images of shape {tuple(array_shape)} with {array_channels or 1} channel(s), "
-            f"but {type(estimator).__name__} was fitted on shape {shape} with {C}; refit or resize."
-        )
-    return X, shape, C
+    _check_n_features(estimator, X)
+    return X, estimator.image_shape_, estimator.n_channels_

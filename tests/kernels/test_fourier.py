@@ -3,7 +3,8 @@ import pytest
 import scipy.fft
 
 from skscatter._kernels import _fourier_numba, _fourier_xp
-from skscatter._kernels.fourier import _interleaved, fold_blocked, get_fourier_ops
+from skscatter._kernels.fourier import _interleaved, get_fourier_ops
+from skscatter.scattering._filter_bank import fold_blocked
 
 
 def _half_spectra(rng, R, M, N, dtype):

@@ -3,7 +3,7 @@ import pytest
 
 from skscatter._kernels.fourier import get_fourier_ops
 from skscatter.scattering._core import n_paths, pad_images, reflect_indices, scattering_2d, scattering_paths
-from skscatter.scattering._filter_bank import filter_bank, padded_shape
+from skscatter.scattering._filter_bank import filter_bank, filter_bank_for, padded_shape
 from tests._reference import scattering_reference
 
 
@@ -39,7 +39,7 @@ def test_core_matches_float64_reference(backend, shape, J, L, max_order, global_
     bank = filter_bank(*padded, J, L)
     out_shape = tuple(max(1, s // 2**J) for s in shape)
     ops = get_fourier_ops(backend, 1)
-    ops_bank = ops.filter_bank(*padded, J, L, np.float64)
+    ops_bank = filter_bank_for(ops, *padded, J, L, np.float64)
     got = scattering_2d(pad_images(images, padded, np), ops_bank, max_order, ops)
     expected = scattering_reference(images, J, L, max_order, bank)
     assert got.shape[-2:] == out_shape

@@ -1,0 +1,85 @@
+"""ScatteringTransformer in the contract suite: the worked example of a spec."""
+
+import numpy as np
+from hypothesis import strategies as st
+
+from skscatter import ScatteringTransformer
+
+from ..registry import Hostile, Invariance, Memory, Spec
+from .images import image_hostile_inputs
+
+
+def colour_images(rng, n=6, size=8):
+    """Channel-last colour images, the layout that once copied the whole input."""
+    return rng.normal(size=(n, size, size, 3))
+
+
+def _float64_reference(out, est, bad):
+    # Near the top of float32's range: computed in float64 and returned in
+    # float32 when it fits there, never inf, NaN or a wrong value.
+    expected = est.transform(bad.astype(np.float64))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+
+
+@st.composite
+def _permuted_samples(draw):
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    X = colour_images(rng, n=draw(st.integers(2, 5)))
+    perm = rng.permutation(len(X))
+    return X, X[perm], lambda Y: Y[perm]
+
+
+@st.composite
+def _scaled_images(draw):
+    # Every operation is positively homogeneous: S(c x) = c S(x) for c > 0.
+    seed = draw(st.integers(0, 2**32 - 1))
+    c = draw(st.floats(1e-3, 1e3))
+    X = colour_images(np.random.default_rng(seed), n=2)
+    return X, c * X, lambda Y: c * Y
+
+
+SPEC = Spec(
+    cls=ScatteringTransformer,
+    params=dict(J=2, L=4),
+    make_X=colour_images,
+    input_kind="images",
+    alternatives=dict(
+        J=1,
+        L=2,
+        max_order=1,
+        shape=(8, 8),
+        n_channels=3,
+        channel_layout="first",
+        output="mean",
+        log=True,
+        log_eps=1e-2,
+    ),
+    sklearn_params=[dict(J=1), dict(J=1, L=3, backend="numpy"), dict(J=1, output="mean", log=True)],
+    hostile=image_hostile_inputs(colour_images(np.random.default_rng(0)))
+    + [
+        Hostile("J_true", lambda X, r: X, "fit", params=dict(J=True), match="'J' parameter.*int.*Got True"),
+        Hostile("J_too_large", lambda X, r: X, "fit", params=dict(J=4), match="J=4 is too large.*use J <= 3"),
+        Hostile(
+            "float32_near_overflow",
+            lambda X, r: (X * 1e37).astype(np.float32),
+            "fit_transform",
+            error=None,
+            check=_float64_reference,
+        ),
+        Hostile(
+            "float64_beyond_range",
+            lambda X, r: np.full_like(X, 1.5e308),
+            "fit_transform",
+            match="overflowed float64.*rescale X",
+        ),
+    ],
+    invariances=[
+        Invariance("sample_order", _permuted_samples(), rtol=1e-13),
+        Invariance("positive_scaling", _scaled_images(), rtol=1e-12),
+    ],
+    backends=("numpy", "numba"),
+    rtol=1e-12,
+    memory=Memory(make=lambda n, rng: colour_images(rng, n=n, size=16), n_small=8, n_large=256),
+)

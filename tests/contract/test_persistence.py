@@ -1,0 +1,45 @@
+"""Pickle, clone and process workers: a fitted model travels and computes the same function."""
+
+import pickle
+
+import numpy as np
+import pytest
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from ._compare import as_host
+from .registry import SPECS, spec_ids
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_ids(SPECS))
+def test_pickle_round_trip_transforms_alike(spec):
+    X = spec.X()
+    est = spec.make().fit(X)
+    expected = as_host(est.transform(X))
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(as_host(restored.transform(X)), expected)
+    # Pickling must not have changed the original either.
+    np.testing.assert_array_equal(as_host(est.transform(X)), expected)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_ids(SPECS))
+def test_clone_is_unfitted_with_equal_params_and_refits_alike(spec):
+    X = spec.X()
+    est = spec.make().fit(X)
+    copy = clone(est)
+    assert not any(k.endswith("_") and not k.startswith("__") for k in vars(copy))
+    assert repr(copy.get_params(deep=False)) == repr(est.get_params(deep=False))
+    np.testing.assert_array_equal(as_host(copy.fit(X).transform(X)), as_host(est.transform(X)))
+
+
+def _transform(est, X):
+    return as_host(est.transform(X))
+
+
+def test_fitted_models_work_in_loky_workers():
+    # One pool for all estimators: starting loky workers costs seconds.
+    fitted = [(spec.make().fit(spec.X()), spec.X()) for spec in SPECS]
+    expected = [_transform(est, X) for est, X in fitted]
+    results = Parallel(n_jobs=2, backend="loky")(delayed(_transform)(est, X) for est, X in fitted)
+    for spec, a, b in zip(SPECS, results, expected):
+        np.testing.assert_array_equal(a, b, err_msg=spec.name)
