@@ -22,13 +22,23 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Structure", "StructureInputMixin", "check_structures", "check_species", "structures_from_padded"]
+__all__ = [
+    "Structure",
+    "StructureInputMixin",
+    "check_species",
+    "check_structures",
+    "coincident_atoms_error",
+    "structures_from_padded",
+]
 
 _FORMS = (
     "each structure must be an ase.Atoms, a tuple (numbers, positions) or "
     "(numbers, positions, cell, pbc), or a dict with keys 'numbers' and 'positions'"
 )
 MAX_Z = 118
+# Beyond this distance from the origin (Å), float64 positions resolve
+# interatomic vectors only to ~1e-8 Å: far enough for any real structure.
+MAX_COORDINATE = 1e8
 
 
 class Structure(NamedTuple):
@@ -102,6 +112,11 @@ def _check_one(item, i):
         )
     if not np.all(np.isfinite(positions)):
         raise ValueError(f"X[{i}] has NaN or infinite positions; fix or drop that structure.")
+    if np.abs(positions).max() > MAX_COORDINATE:
+        raise ValueError(
+            f"X[{i}] has positions {np.abs(positions).max():.3g} Å from the origin; beyond {MAX_COORDINATE:.0e} Å "
+            "float64 loses the interatomic distances. Translate the structure near the origin (positions in Å)."
+        )
 
     pbc = np.zeros(3, dtype=bool) if pbc is None else np.broadcast_to(np.asarray(pbc, dtype=bool), (3,)).copy()
     if cell is None:
@@ -121,6 +136,26 @@ def _check_one(item, i):
                 "give three independent lattice vectors, or set pbc=False."
             )
     return Structure(numbers, positions, cell, pbc)
+
+
+def coincident_atoms_error(i, a, b, distance):
+    """The error every molecule estimator raises for two atoms at one position.
+
+    Parameters
+    ----------
+    i : int
+        Index of the structure in ``X``.
+    a, b : int
+        The two atoms (indices within the structure; for periodic
+        structures ``b`` may be an image of ``a`` itself).
+    distance : float
+        Their distance in Ångström.
+    """
+    what = f"atom {a} and a periodic image of itself" if a == b else f"atoms {a} and {b}"
+    return ValueError(
+        f"X[{i}] has {what} at the same position ({distance:.2g} Å apart); a structure cannot hold coincident "
+        "atoms. Remove the duplicate (or, for a periodic image, check the cell)."
+    )
 
 
 def check_structures(X, *, allow_periodic=True):
