@@ -86,3 +86,33 @@ def test_the_layer_rules_fail_on_a_violation():
     fake = PACKAGE / "_kernels" / "fourier.py"
     module, _ = _imports(fake)
     assert module == "skscatter._kernels.fourier"
+
+
+def _compares_backend_with_auto(tree):
+    def is_backend(node):
+        return (isinstance(node, ast.Name) and node.id == "backend") or (
+            isinstance(node, ast.Attribute) and node.attr == "backend"
+        )
+
+    def is_auto(node):
+        return isinstance(node, ast.Constant) and node.value == "auto"
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(map(is_backend, sides)) and any(map(is_auto, sides)):
+                return node.lineno
+    return None
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in PACKAGE.rglob("*.py") if p.name != "_backend.py"), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_only_the_resolver_interprets_backend_auto(path):
+    line = _compares_backend_with_auto(ast.parse(path.read_text()))
+    assert line is None, f"{path}:{line} interprets backend='auto' itself; call skscatter._backend.resolve_backend"
+
+
+def test_the_auto_rule_catches_a_comparison():
+    assert _compares_backend_with_auto(ast.parse("x = 'numba' if self.backend == 'auto' else self.backend"))
+    assert not _compares_backend_with_auto(ast.parse("x = self.method == 'auto'"))
