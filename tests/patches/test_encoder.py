@@ -353,3 +353,91 @@ def test_gpu_float32_near_overflow_gives_the_float64_codes(global_random_seed):
     np.testing.assert_array_equal(on_device.get(), got)
     with pytest.raises(ValueError, match="encoding of X overflowed float64"):
         est.transform(_scaled(images, 1e308, np.float64))
+
+
+# -- the cupy code path on the CPU ----------------------------------------------
+
+
+class _FakeDeviceArray(np.ndarray):
+    """Stands for cupy.ndarray: fetched with .get(), indexed only by device arrays."""
+
+    def get(self):
+        return np.asarray(self).view(np.ndarray).copy()
+
+    @staticmethod
+    def _check(index):
+        if type(index) is np.ndarray and index.dtype.kind in "iub":
+            raise TypeError("a device array is indexed with device arrays")
+
+    def __getitem__(self, index):
+        self._check(index)
+        return super().__getitem__(index)
+
+    def __setitem__(self, index, value):
+        self._check(index)
+        return super().__setitem__(index, value)
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    """A module named cupy computing with NumPy, and the CUDA kernels' array-expression twin in their place."""
+    import sys
+    import types
+
+    from skscatter._kernels import _knn_cuda, _knn_xp, knn
+
+    cupy = types.ModuleType("cupy")
+    cupy.__getattr__ = lambda name: getattr(np, name)
+    cupy.ndarray = _FakeDeviceArray
+    cupy.asarray = lambda a, dtype=None: np.array(a, dtype=dtype).view(_FakeDeviceArray)
+    cupy.empty = lambda *args, **kwargs: np.empty(*args, **kwargs).view(_FakeDeviceArray)
+    cupy.cuda = types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, memGetInfo=lambda: (2**30, 2**31)),
+    )
+
+    def stand_in(H, offsets, scales, kth, pooling):
+        assert isinstance(H, _FakeDeviceArray) and all(type(a) is np.ndarray for a in pooling[:3])
+        pool = knn.pooling_dense(*pooling).astype(H.dtype)
+        return _knn_xp.knn_pool(H.view(np.ndarray), np.asarray(offsets), scales, kth, pool, np).view(_FakeDeviceArray)
+
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.delenv("SKSCATTER_DISABLE_CUPY", raising=False)
+    monkeypatch.setattr(_knn_cuda, "knn_pool", stand_in)
+    return cupy
+
+
+def test_gpu_batches_fit_the_cuda_grid(fake_cupy, monkeypatch):
+    from skscatter.utils._parallel import ExecutionPlan
+
+    class Planned(Exception):
+        pass
+
+    plans = []
+
+    def record(self, *args, **kwargs):
+        plans.append(self)
+        raise Planned
+
+    images = np.random.default_rng(0).random((3, 8, 8))
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=8, random_state=0).fit(images)
+    monkeypatch.setattr(ExecutionPlan, "run", record)
+    X = np.zeros((65545, 64))
+    for backend, largest in [("cupy", 65535), ("numba", 65545)]:
+        with pytest.raises(Planned):
+            est.set_params(backend=backend, batch_size=10**6).transform(X)
+        assert plans[-1].backend == backend
+        assert max(stop - start for start, stop in plans[-1].bounds) == largest
+
+
+def test_cupy_path_chooses_dtypes_per_image_on_the_device(fake_cupy, global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed), n=5).astype(np.float32)
+    X = np.concatenate([_scaled(images[:2], 3.4e38), images])
+    for params in [dict(), dict(pooling="pyramid", grid_size=3)]:
+        est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=0, batch_size=4, **params).fit(images)
+        expected = est.transform(X)  # numba
+        got = est.set_params(backend="cupy").transform(X)
+        assert type(got) is np.ndarray and got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+        on_device = est.set_params(backend="auto").transform(fake_cupy.asarray(X))
+        assert isinstance(on_device, _FakeDeviceArray)
+        np.testing.assert_array_equal(on_device.get(), got)
