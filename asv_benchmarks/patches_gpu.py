@@ -99,7 +99,7 @@ def main(argv=None):
             fit_s = time.perf_counter() - start
             cpu = copy.deepcopy(encoder).set_params(backend="numba")  # the same fitted encoder, on the CPU
             print(f"\n|D|={n_patches}, {pooling} pooling, K={encoder.n_neighbors_}, x and -x, "
-                  f"query_scale={args.query_scale}: {encoder._n_features_out} features/image; fit {fit_s:.1f} s",
+                  f"query_scale={args.query_scale}: {encoder.get_feature_names_out().size} features/image; fit {fit_s:.1f} s",
                   flush=True)
 
             # Agreement with the CPU kernel.

@@ -15,7 +15,7 @@ vectorises, whereas comparison-based selection (quickselect,
 ``t`` on counts: the first probe is the previous (overlapping, hence
 similar) patch position's threshold, Newton steps with that position's
 count-per-score slope bracket the answer, and safeguarded interpolation
-closes in (5.5-6 counting passes per row on CIFAR-10).  When scores tie
+closes in (a handful of counting passes per row).  When scores tie
 at the boundary no such ``t`` exists and it falls back to an exact
 quickselect, so the result is the definition's in every case.
 """
@@ -26,11 +26,11 @@ from numba import njit, prange
 _MAX_SEARCH_STEPS = 48
 
 
-# Counting is the hot loop (about five passes per row).  Its count is kept
+# Counting is the hot loop (a handful of passes per row).  Its count is kept
 # in the scores' own float type with only reassociation allowed: an int64
-# counter made LLVM widen the compares to 4 lanes, a float one vectorises
-# at 8 (float32), about twice as fast; the sums stay exact integers below 2**24,
-# which the dispatcher guarantees (fewer atoms).  No other fast-math flag:
+# counter made LLVM widen the compares to half as many lanes as a float one
+# (float32), which vectorises fully; the sums stay exact integers below 2**24
+# (2**53 in float64), which the dispatcher guarantees (fewer atoms).  No other fast-math flag:
 # comparisons with inf keep their IEEE meaning.
 @njit(cache=True, nogil=True, fastmath={"reassoc", "nsz"})
 def _count_below(score, t):
@@ -45,9 +45,9 @@ def _count_below(score, t):
 def _score_range(score):
     """``min(score), max(score)``.
 
-    LLVM does not vectorise float min/max reductions here (about 1.4 ns per
-    score), so the kernel calls this only when its probes leave the
-    threshold unbracketed, not on every row.
+    LLVM does not vectorise float min/max reductions here (it stays a
+    scalar loop, unlike the counting pass), so the kernel calls this only
+    when its probes leave the threshold unbracketed, not on every row.
     """
     lo, hi = score[0], score[0]
     for a in range(score.shape[0]):
@@ -59,7 +59,7 @@ def _score_range(score):
 
 @njit(cache=True, nogil=True)
 def _add_marked(o, score, t, w):
-    """``o[a] += w`` where ``score[a] < t``, branch-free (about 40 % of atoms are marked, unpredictably)."""
+    """``o[a] += w`` where ``score[a] < t``, branch-free (a large share of the atoms is marked, unpredictably)."""
     zero = o.dtype.type(0)
     for a in range(o.shape[0]):
         o[a] += w if score[a] < t else zero
@@ -102,7 +102,7 @@ def _rounded(x, cell):
     """``x`` rounded to the dtype of the array ``cell`` (whose first entry it overwrites).
 
     Probes in the scores' dtype keep the counting passes in float32 for
-    float32 scores (a float64 probe converts every score, ~40 % slower).
+    float32 scores (a float64 probe would convert every score it is compared with).
     """
     cell[0] = x
     return cell[0]

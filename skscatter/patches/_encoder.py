@@ -1,24 +1,35 @@
 """WhitenedPatchKNNEncoder: the SimplePatch representation of Thiry et al. (2021)."""
 
-import queue
-import sys
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
-from .._backend import BACKENDS, device_working_memory, get_array_module, resolve_backend, to_host
-from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
-from .._kernels._knn_cuda import MAX_IMAGES
-from .._kernels.knn import knn_pool
+from .._backend import get_array_module, resolve_backend, to_host
+from .._kernels import knn
+from ..utils._parallel import plan_execution
+from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, VERBOSE, check_execution_params
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
-from ..utils._parallel import batch_size_from_memory, map_batches, plan_batches
-from ..utils._validation import validate_images
-from ._extraction import extract_patches, grid_cells, n_positions, pooling_matrix_rects, pyramid_cells, window_cells
+from ..utils._validation import overflow_error, validate_images, working_dtype
+from ._core import (
+    DistanceBuffers,
+    atom_products,
+    bytes_per_image,
+    constants,
+    encode_batch,
+    encoding_model,
+    fits_in,
+    row_abs_max,
+)
+from ._extraction import extract_patches, grid_cells, n_positions, pooling_plan, pyramid_cells, window_cells
 from ._whitening import PatchMoments, zca_whitening
+
+# Patches are streamed through the moments this many images at a time.
+_FIT_CHUNK = 64
+# Past this many images an "auto" batch gains nothing but memory.
+_MAX_BATCH = 256
 
 
 class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
@@ -35,9 +46,10 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     patch_size : int, default=6
-        Patch side ``Q`` in pixels.
+        Patch side ``Q`` in pixels; at most the smaller image side.
     n_patches : int, default=2048
-        Dictionary size ``|D|``.
+        Dictionary size ``|D|``; at most the number of patch positions in
+        the training images.
     n_neighbors : int or float, default=0.4
         ``K``: an int, or a fraction of ``n_patches`` (``int(n_neighbors *
         n_patches)``); ``1 <= K < n_patches``.
@@ -53,11 +65,8 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         correlation with the patch than by distance.  1 is the method's
         definition.  The authors' code behaves like about 5 on CIFAR-10: it
         divides patches by the channel standard deviations (about 0.2)
-        before whitening, but not the atoms.  Measured on CIFAR-10 (10,000
-        training / 5,000 test images, ``|D| = 2048``, pyramid pooling,
-        sqrt, standardised, dual ridge): 5 gives 75.4 % test accuracy
-        where 1 gives 72.7 %; trained on all 50,000, 80.8 % where 1 gives
-        78.6 % (``examples/long_cifar10_pyramid.py``).
+        before whitening, but not the atoms; 5 also classifies CIFAR-10
+        better than 1 in ``examples/long_cifar10_pyramid.py``.
     stride : int, default=1
         Step between patch positions.
     pooling : {"grid", "window", "pyramid"}, default="grid"
@@ -90,16 +99,21 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
         Who selects the neighbours (the distance product always uses BLAS,
         or cuBLAS with ``"cupy"``).  ``"cupy"`` extracts patches, multiplies,
-        selects and pools on the GPU (CUDA kernels); ``"auto"`` picks it for
-        a cupy ``X``, whose codes then stay on the GPU.
+        selects and pools on the GPU (CUDA kernels) and returns NumPy for
+        NumPy input; ``"auto"`` picks it for a cupy ``X``, whose codes then
+        stay on the GPU, and numba otherwise.  May change after ``fit``.
     n_jobs : int, default=None
-        Batches transformed concurrently (threads through joblib); ``None``
-        means 1, ``-1`` all cores.  Results do not depend on it.
+        CPU threads one call may use: batches are encoded concurrently
+        (threads through joblib), each on one thread, or a single batch
+        uses them all.  ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context, ``-1`` all cores.  Results
+        do not depend on it.
     batch_size : int or "auto", default="auto"
-        Images per batch; ``"auto"`` fits batch temporaries in
-        ``skscatter.get_config()["working_memory"]`` MiB (on the GPU: in a
-        quarter of its free memory, at most 4 GiB, unless ``working_memory``
-        is larger).
+        Images per batch; ``"auto"`` fits the temporaries of the batches in
+        flight in ``skscatter.get_config()["working_memory"]`` MiB (on the
+        GPU: in a quarter of its free memory, at most 4 GiB, unless
+        ``working_memory`` is larger).  GPU batches hold at most 65,535
+        images.
     verbose : int, default=0
         Progress messages on stderr during ``transform`` when positive.
 
@@ -114,7 +128,11 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
     n_neighbors_ : int
         ``K``.
     image_shape_ : tuple of (int, int)
+        Image size ``(H, W)``.
     n_channels_ : int
+        Colour channels ``C``.
+    channel_layout_ : str
+        Channel axis position of the input.
     patch_grid_ : tuple of (int, int)
         Patch positions per axis.
     pooled_shape_ : tuple of (int, int) or None
@@ -123,6 +141,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         The pooling cells in output order, as ``((y0, y1), (x0, x1))``
         ranges of patch positions.
     n_features_in_ : int
+        Number of input features (``H * W * C``).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input feature names, when ``X`` had string column names.
 
@@ -140,9 +159,13 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
     ``(p - mu) W W^T (D - mu)^T``; selection and pooling are fused so that
     the per-position codes are never stored.  On the GPU the K-th distance
     is found exactly by radix selection, and codes equal the CPU's for the
-    same product; on one H200 all 60,000 CIFAR-10-sized images encode in
-    7.2 s at ``|D|`` = 2048 and 22.5 s at 16,384 (3-level pyramid, codes
-    left on the GPU), 5-15x the numba kernel on 16 cores.
+    same product.
+
+    float32 input is computed in float32, except for images whose products
+    could overflow it (values near the top of float32's range, or a model
+    whose atoms float32 cannot hold to its precision): those are computed
+    in float64 and returned in float32.  Where even float64 would overflow,
+    ``transform`` raises a ``ValueError``.
 
     References
     ----------
@@ -180,10 +203,10 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         "channel_layout": [StrOptions({"last", "first"})],
         "dictionary": [StrOptions({"random", "kmeans"})],
         "random_state": ["random_state"],
-        "backend": [StrOptions(set(BACKENDS))],
-        "n_jobs": [Integral, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "verbose": ["verbose"],
+        "backend": BACKEND,
+        "n_jobs": N_JOBS,
+        "batch_size": BATCH_SIZE,
+        "verbose": VERBOSE,
     }
 
     def __init__(
@@ -231,13 +254,6 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.verbose = verbose
 
-    def _images(self, X, shape, C):
-        """``(n, H*W*C)`` validated rows as ``(n, H, W, C)`` images."""
-        n = X.shape[0]
-        if self.channel_layout == "first":
-            return X.reshape(n, C, *shape).transpose(0, 2, 3, 1)
-        return X.reshape(n, *shape, C)
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the patch mean, the whitening and the dictionary.
@@ -256,6 +272,63 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         """
         X, shape, C = validate_images(self, X, reset=True)
         X = to_host(X)
+        dtype = working_dtype(X)
+        Q, stride = int(self.patch_size), int(self.stride)
+        grid, K = self._check_sizes(X, shape)
+        images = _images(X, shape, C, self.channel_layout)
+
+        mean, covariance = _patch_moments(images, Q, stride)
+        if not (np.isfinite(mean).all() and np.isfinite(covariance).all()):
+            raise overflow_error(X, "The patch covariance of X")
+        if self.whitening_reg is None:
+            W = W_inv = np.eye(mean.shape[0])
+        else:
+            W, W_inv = zca_whitening(covariance, self.whitening_reg)
+
+        rng = check_random_state(self.random_state)
+        n_available = X.shape[0] * grid[0] * grid[1]
+        if self.dictionary == "random":
+            positions = rng.choice(n_available, self.n_patches, replace=False)
+            atoms = _sample_patches(images, grid, positions, Q, stride)
+        else:
+            atoms = self._kmeans_atoms(images, grid, mean, W, W_inv, rng, n_available)
+
+        self.mean_ = mean.astype(dtype)
+        self.whitening_ = W.astype(dtype)
+        self.dictionary_ = atoms.astype(dtype)
+        self.n_neighbors_ = int(K)
+        self.image_shape_ = shape
+        self.n_channels_ = C
+        self.channel_layout_ = self.channel_layout
+        self.patch_grid_ = grid
+        self.pooling_cells_, self.pooled_shape_, cell_names = self._cells(grid)
+
+        # The model transform computes, from the fitted (rounded) arrays.
+        atom_matrix, atom_sq = atom_products(self.mean_, self.whitening_, self.dictionary_)
+        if not (np.isfinite(atom_matrix).all() and np.isfinite(atom_sq).all()):
+            raise overflow_error(X, "The whitened dictionary of X")
+        csr, combine = pooling_plan(self.pooling_cells_, *grid)
+        signs = (-2.0, 2.0) if self.negative else (-2.0,)
+        self._cell_names = cell_names
+        self._model = encoding_model(
+            patch_size=Q,
+            stride=stride,
+            image_shape=shape,
+            n_channels=C,
+            channel_layout=self.channel_layout,
+            n_neighbors=int(K),
+            scales=[s * float(self.query_scale) for s in signs],
+            pooling=knn.PoolingMap(*csr),
+            combine=combine,
+            n_features_out=len(signs) * self.n_patches * len(self.pooling_cells_),
+            mean=self.mean_,
+            atom_matrix=atom_matrix,
+            atom_sq=atom_sq,
+        )
+        return self
+
+    def _check_sizes(self, X, shape):
+        """The patch grid and ``K``, or a ValueError naming the parameter to change."""
         Q, stride = self.patch_size, self.stride
         if Q > min(shape):
             raise ValueError(
@@ -275,87 +348,32 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
                 f"n_neighbors={self.n_neighbors!r} gives K={K} nearest atoms, but K must be in "
                 f"[1, n_patches - 1] = [1, {self.n_patches - 1}]; change n_neighbors or n_patches."
             )
-        images = self._images(X, shape, C)
-
-        # Streaming moments: never all patches at once.
-        moments = PatchMoments()
-        for start in range(0, len(images), 64):
-            moments.update(extract_patches(images[start : start + 64], Q, stride).reshape(-1, Q * Q * C))
-        mean = moments.mean()
-        if self.whitening_reg is None:
-            W = W_inv = np.eye(mean.shape[0])
-        else:
-            W, W_inv = zca_whitening(moments.covariance(), self.whitening_reg)
-
-        rng = check_random_state(self.random_state)
-        if self.dictionary == "random":
-            atoms = self._sample_patches(images, grid, rng.choice(n_available, self.n_patches, replace=False))
-        else:
-            atoms = self._kmeans_atoms(images, grid, mean, W, W_inv, rng, n_available)
-
-        self.mean_ = mean.astype(X.dtype)
-        self.whitening_ = W.astype(X.dtype)
-        self.dictionary_ = atoms.astype(X.dtype)
-        self.n_neighbors_ = int(K)
-        self.image_shape_ = shape
-        self.n_channels_ = C
-        self.channel_layout_ = self.channel_layout
-        self.patch_grid_ = grid
-        self.pooling_cells_, self.pooled_shape_ = self._cells(grid)
-        n_signs = 2 if self.negative else 1
-        self._n_features_out = n_signs * self.n_patches * len(self.pooling_cells_)
-        return self
-
-    def _sample_patches(self, images, grid, flat_positions):
-        """Patches at flat indices into (image, y, x) positions."""
-        img, rest = np.divmod(flat_positions, grid[0] * grid[1])
-        y, x = np.divmod(rest, grid[1])
-        Q, s = self.patch_size, self.stride
-        return np.stack([images[i, yy * s : yy * s + Q, xx * s : xx * s + Q, :].ravel() for i, yy, xx in zip(img, y, x)])
+        return grid, K
 
     def _kmeans_atoms(self, images, grid, mean, W, W_inv, rng, n_available):
         from sklearn.cluster import MiniBatchKMeans
 
         n_sample = min(n_available, max(20 * self.n_patches, 10_000))
-        sample = self._sample_patches(images, grid, rng.choice(n_available, n_sample, replace=False))
+        positions = rng.choice(n_available, n_sample, replace=False)
+        sample = _sample_patches(images, grid, positions, self.patch_size, self.stride)
         kmeans = MiniBatchKMeans(
             n_clusters=self.n_patches, random_state=rng.randint(np.iinfo(np.int32).max), n_init=1, batch_size=4096
         ).fit((sample - mean) @ W)
         # Back to the raw patch space, where the dictionary lives.
         return kmeans.cluster_centers_ @ W_inv + mean
 
-    def _pooling_plan(self):
-        """Position-to-cell map for the kernel, and the matrix combining its output into the cells (or None).
-
-        When cells overlap (a pyramid), each position would be added into
-        several cells.  Cutting the grid at every cell edge gives disjoint
-        pieces that each position is added into once; each cell is then the
-        area-weighted mean of its pieces, one small matrix product per
-        batch.  Used when that is less work than pooling into the cells.
-        """
-        rects, (n_rows, n_cols) = self.pooling_cells_, self.patch_grid_
-        direct = pooling_matrix_rects(rects, n_rows, n_cols)
-        ys = sorted({0, n_rows} | {v for (r, _) in rects for v in r})
-        xs = sorted({0, n_cols} | {v for (_, c) in rects for v in c})
-        pieces = [((y0, y1), (x0, x1)) for y0, y1 in zip(ys, ys[1:]) for x0, x1 in zip(xs, xs[1:])]
-        if n_rows * n_cols + len(pieces) * len(rects) >= len(direct[1]):
-            return (*direct, len(rects)), None
-        combine = np.zeros((len(rects), len(pieces)), dtype=self.dictionary_.dtype)
-        for c, ((ya, yb), (xa, xb)) in enumerate(rects):
-            for k, ((y0, y1), (x0, x1)) in enumerate(pieces):
-                if ya <= y0 and y1 <= yb and xa <= x0 and x1 <= xb:
-                    combine[c, k] = (y1 - y0) * (x1 - x0) / ((yb - ya) * (xb - xa))
-        return (*pooling_matrix_rects(pieces, n_rows, n_cols), len(pieces)), combine
-
     def _cells(self, grid):
-        """Pooling rectangles in output order, and the (rows, cols) shape for product layouts."""
+        """Pooling rectangles in output order, the (rows, cols) shape for product layouts, and cell names."""
         if self.pooling == "pyramid":
-            return pyramid_cells(*grid, range(1, self.grid_size + 1)), None
+            levels = range(1, self.grid_size + 1)
+            names = [f"g{g}_y{y}_x{x}" for g in levels for y in range(min(g, grid[0])) for x in range(min(g, grid[1]))]
+            return pyramid_cells(*grid, levels), None, tuple(names)
         if self.pooling == "grid":
             rows, cols = (grid_cells(n, min(self.grid_size, n)) for n in grid)
         else:
             rows, cols = (window_cells(n, self.pool_size, self.pool_stride) for n in grid)
-        return [(r, c) for r in rows for c in cols], (len(rows), len(cols))
+        names = tuple(f"y{y}_x{x}" for y in range(len(rows)) for x in range(len(cols)))
+        return [(r, c) for r in rows for c in cols], (len(rows), len(cols)), names
 
     def transform(self, X):
         """Encode ``X``.
@@ -363,115 +381,46 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, H, W[, C])
-            Images laid out as in ``fit``.
+            Images laid out as in ``fit``; a cupy array with
+            ``backend="auto"`` or ``"cupy"`` is encoded on its GPU.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features_out)
             Pooled codes in ``(sign, atom, y, x)`` C order (sign: ``z`` then
-            ``-z``), float32 for float32 input and float64 otherwise.
+            ``-z``), float32 for float32 input and float64 otherwise; a
+            cupy array for cupy input.
         """
         check_is_fitted(self)
-        X, shape, C = validate_images(self, X, reset=False)
+        check_execution_params(self)
+        model = self._model
+        X, _, _ = validate_images(self, X, reset=False)
         backend = resolve_backend(self.backend, X, owner=type(self).__name__)
-        xp = get_array_module(X)
-        images = self._images(to_host(X), shape, C)
-        n, dtype = len(images), images.dtype
-
-        # Scores of atom k for a centred patch c: ||a_k||^2 -+ 2 s c . m_k
-        # with a_k = (d_k - mu) W the whitened atom, m_k = W a_k and s the
-        # query scale (||s z - a_k||^2 up to a per-patch constant): one product.
-        atoms_white = (self.dictionary_.astype(np.float64) - self.mean_) @ self.whitening_
-        atom_matrix = (self.whitening_.astype(np.float64) @ atoms_white.T).astype(dtype)
-        atom_sq = np.einsum("kd,kd->k", atoms_white, atoms_white)
-        scales = np.array([-2.0, 2.0][: 2 if self.negative else 1]) * self.query_scale
-        offsets = np.tile(atom_sq, (len(scales), 1)).astype(dtype)
-        pooling, combine = self._pooling_plan()
-        mean = self.mean_.astype(dtype)
-
-        on_gpu = backend == "cupy"
-        n_threads = 1 if on_gpu else effective_n_threads(self.n_jobs)
-        batch, starts, concurrent = plan_batches(n, self._resolve_batch_size(dtype.itemsize, backend, n_threads), n_threads)
-        cupy = sys.modules["cupy"] if on_gpu else None
-        if on_gpu:  # constants on the device once, not per batch
-            mean, atom_matrix = cupy.asarray(mean), cupy.asarray(atom_matrix)
-            combine = None if combine is None else cupy.asarray(combine)
-
-        # The serial numba kernel (each batch on one thread) takes one image
-        # at a time: its distance product (6 MB at |D| = 2048) is still in
-        # cache when the kernel reads it, where a whole batch's went to
-        # memory and back (8.2 instead of 8.75 ms per image on one core;
-        # with two threads the gain was within the noise), and the buffer
-        # is one image's.
-        # Concurrent batches each use one thread (BLAS and kernel); one batch uses them all.
-        kernel_threads = 1 if concurrent > 1 else n_threads
-        per_image = backend == "numba" and kernel_threads == 1
-        # One distance buffer per batch in flight, reused: fresh ones above
-        # glibc's mmap threshold (32 MiB) are new mappings whose page faults
-        # doubled the product's time (10-14 ms instead of 5.5 ms per image
-        # in batches of 10-30).  cupy's pool reuses device memory already.
-        buffers = queue.SimpleQueue()
-        for _ in range(concurrent):
-            buffers.put(None)
-
-        def encode(start):
-            block = images[start : start + batch]
-            patches = extract_patches(cupy.asarray(block) if on_gpu else block, self.patch_size, self.stride)
-            patches -= mean
-            b = patches.shape[0]
-            flat = patches.reshape(b, -1, patches.shape[-1])
-            if on_gpu:
-                pooled = knn_pool(flat @ atom_matrix, offsets, scales, self.n_neighbors_, pooling, backend)
-            else:
-                buffer = buffers.get()
-                if buffer is None:
-                    buffer = np.empty((1 if per_image else batch, flat.shape[1], atom_matrix.shape[1]), dtype=dtype)
-                try:
-                    if per_image:
-                        pooled = np.empty((b, len(scales), pooling[3], atom_matrix.shape[1]), dtype=dtype)
-                        for j in range(b):
-                            H = np.matmul(flat[j], atom_matrix, out=buffer[0])[None]
-                            pooled[j] = knn_pool(H, offsets, scales, self.n_neighbors_, pooling, backend)[0]
-                    else:
-                        H = np.matmul(flat, atom_matrix, out=buffer[:b])
-                        pooled = knn_pool(H, offsets, scales, self.n_neighbors_, pooling, backend, kernel_threads)
-                finally:
-                    buffers.put(buffer)
-            if combine is not None:  # pieces -> cells: (cells, pieces) @ (b, S, pieces, atoms)
-                pooled = combine @ pooled
-            codes = pooled.transpose(0, 1, 3, 2).reshape(b, -1)
-            # Codes of a cupy X stay on the GPU; others come back per batch.
-            return codes if xp is not np else to_host(codes)
-
-        result = xp.empty((n, self._n_features_out), dtype=dtype)
-        report_every = max(1, len(starts) // 10)
-        # Only the parallel kernel needs numba's thread count; setting it
-        # around the serial ones slowed them by a third (OpenMP layer, 2 cores:
-        # 61-66 -> 85-92 img/s at n_jobs=1 when left alone).
-        numba_threads = None if kernel_threads == 1 else kernel_threads
-        with threadpool_limits(kernel_threads, user_api="blas"), limit_numba_threads(numba_threads):
-            blocks = map_batches(encode, starts, concurrent)
-            for number, (start, block) in enumerate(zip(starts, blocks), 1):
-                result[start : start + len(block)] = block
-                if self.verbose and (number % report_every == 0 or number == len(starts)):
-                    print(f"[WhitenedPatchKNNEncoder] encoded {start + len(block)}/{n} images", file=sys.stderr)
+        out_xp = get_array_module(X)
+        dtype = working_dtype(X)
+        batch_size = self.batch_size
+        if batch_size != "auto" and knn.max_images(backend) is not None:
+            batch_size = min(int(batch_size), knn.max_images(backend))
+        plan = plan_execution(
+            X.shape[0],
+            backend=backend,
+            n_jobs=self.n_jobs,
+            batch_size=batch_size,
+            bytes_per_sample=bytes_per_image(model, dtype.itemsize, backend),
+            max_batch=_MAX_BATCH,
+        )
+        encode = _BatchEncoder(model, dtype, backend, plan)
+        result = out_xp.empty((X.shape[0], model.n_features_out), dtype=dtype)
+        # Only the parallel numba kernel needs numba's thread count; setting
+        # it around the serial one starts numba's thread pool, which only
+        # slows the serial kernel down.
+        numba_parallel = backend == "numba" and plan.threads > 1
+        task = lambda start, stop: encode(X[start:stop])  # noqa: E731
+        for start, stop, codes in plan.run(
+            task, numba_parallel=numba_parallel, verbose=self.verbose, label=type(self).__name__, unit="images"
+        ):
+            result[start:stop] = codes if get_array_module(codes) is out_xp else to_host(codes)
         return result
-
-    def _resolve_batch_size(self, itemsize, backend, n_concurrent):
-        if self.batch_size != "auto":
-            # The GPU pooling kernel takes at most MAX_IMAGES images per launch.
-            return int(self.batch_size) if backend != "cupy" else min(int(self.batch_size), MAX_IMAGES)
-        n_pos = self.patch_grid_[0] * self.patch_grid_[1]
-        d = self.mean_.shape[0]
-        n_signs = 2 if self.negative else 1
-        # Patches and the distance product per image; the NumPy expressions
-        # also hold scores and indicators per sign.
-        per_image = n_pos * (d + self.n_patches * (1 + 2 * n_signs if backend == "numpy" else 1)) * itemsize
-        if backend == "cupy":
-            # The GPU also holds the patch slices being stacked; its budget is its own.
-            per_image += n_pos * d * itemsize
-            return batch_size_from_memory(per_image, 1, cap=256, budget=device_working_memory())
-        return batch_size_from_memory(per_image, n_concurrent, cap=256)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
@@ -490,16 +439,121 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        signs = ["pos", "neg"][: 2 if self.negative else 1]
-        if self.pooled_shape_ is not None:
-            Ho, Wo = self.pooled_shape_
-            cells = [f"y{y}_x{x}" for y in range(Ho) for x in range(Wo)]
-        else:
-            levels = range(1, self.grid_size + 1)
-            cells = [f"g{g}_y{y}_x{x}" for g in levels for y in range(min(g, self.patch_grid_[0])) for x in range(min(g, self.patch_grid_[1]))]
-        return np.asarray([f"{s}_a{k}_{c}" for s in signs for k in range(self.n_patches) for c in cells], dtype=object)
+        signs = ["pos", "neg"][: len(self._model.scales)]
+        n_atoms = self.dictionary_.shape[0]
+        return np.asarray(
+            [f"{s}_a{k}_{c}" for s in signs for k in range(n_atoms) for c in self._cell_names], dtype=object
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+    def __getstate__(self):
+        # The atom matrix is as large as the dictionary (in float64): it is
+        # rebuilt from the fitted arrays on unpickling, by the same
+        # arithmetic, rather than stored twice.
+        # A copy: on Python >= 3.11 the parent may hand back the live __dict__.
+        state = dict(super().__getstate__())
+        if "_model" in state:
+            state["_model"] = state["_model"]._replace(atom_matrix=None, atom_sq=None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        model = state.get("_model")
+        if model is not None and model.atom_matrix is None:
+            atom_matrix, atom_sq = atom_products(self.mean_, self.whitening_, self.dictionary_)
+            self._model = model._replace(atom_matrix=atom_matrix, atom_sq=atom_sq)
+
+
+class _BatchEncoder:
+    """Encodes batches of image rows for one ``transform`` call.
+
+    Picks each image's working dtype from the overflow bound: float32 rows
+    that float32 could not hold are encoded in float64 (and returned in
+    float32); rows that could overflow even float64 are encoded with checks,
+    and raise the shared overflow error if they do.  The decision is per
+    image, so that an image's codes never depend on its batch.
+    """
+
+    def __init__(self, model, dtype, backend, plan):
+        self.model, self.dtype, self.backend = model, np.dtype(dtype), backend
+        self.threads = plan.threads
+        self.xp = _cupy() if backend == "cupy" else np
+        self._constants = {}
+        # One image's distance product for the serial numba kernel (see
+        # _core._select_and_pool), else the largest batch's, so that the
+        # last, smaller batch reuses the buffer.
+        per_image = backend == "numba" and plan.threads == 1
+        largest = max((stop - start for start, stop in plan.bounds), default=1)
+        self.buffers = DistanceBuffers(1 if per_image else largest)
+
+    def constants(self, dtype):
+        # Small (the model's arrays in one dtype); on the GPU, copied there
+        # once per call rather than per batch.
+        if dtype not in self._constants:
+            self._constants[dtype] = constants(self.model, dtype, self.xp)
+        return self._constants[dtype]
+
+    def _encode(self, block, dtype, checked):
+        codes = encode_batch(
+            block, self.constants(dtype), self.model, self.backend, self.threads, self.buffers, checked=checked
+        )
+        if codes is None:
+            raise overflow_error(block.astype(dtype), "The encoding of X")
+        return codes
+
+    def __call__(self, block):
+        x_max = row_abs_max(block)
+        exact = fits_in(self.model, self.dtype, x_max)
+        if exact.all():
+            return self._encode(block, self.dtype, checked=False)
+        if self.dtype == np.float64:
+            return self._encode(block, self.dtype, checked=True)
+        # float32 input: the rows float32 cannot hold are encoded in float64.
+        codes = self.xp.empty((block.shape[0], self.model.n_features_out), dtype=self.dtype)
+        rows_of = get_array_module(block).asarray
+        narrow, wide = np.flatnonzero(exact), np.flatnonzero(~exact)
+        if narrow.size:
+            codes[self.xp.asarray(narrow)] = self._encode(block[rows_of(narrow)], self.dtype, checked=False)
+        checked = not fits_in(self.model, np.float64, x_max[wide]).all()
+        wide_codes = self._encode(block[rows_of(wide)], np.dtype(np.float64), checked=checked)
+        codes[self.xp.asarray(wide)] = wide_codes.astype(self.dtype)
+        return codes
+
+
+def _cupy():
+    import cupy  # resolve_backend has checked that it imports
+
+    return cupy
+
+
+def _images(X, shape, C, channel_layout):
+    """``(n, H*W*C)`` rows as ``(n, H, W, C)`` images (a view)."""
+    n = X.shape[0]
+    if channel_layout == "first":
+        return X.reshape(n, C, *shape).transpose(0, 2, 3, 1)
+    return X.reshape(n, *shape, C)
+
+
+def _patch_moments(images, Q, stride):
+    """Mean and covariance of all patches, streamed (never all patches at once), in float64."""
+    moments = PatchMoments()
+    d = Q * Q * images.shape[-1]
+    # Overflow (float64 input beyond ~1e154) is checked by the caller.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(images), _FIT_CHUNK):
+            patches = extract_patches(images[start : start + _FIT_CHUNK], Q, stride, dtype=np.float64)
+            moments.update(patches.reshape(-1, d))
+        return moments.mean(), moments.covariance()
+
+
+def _sample_patches(images, grid, flat_positions, Q, stride):
+    """Patches at flat indices into (image, y, x) positions."""
+    img, rest = np.divmod(flat_positions, grid[0] * grid[1])
+    y, x = np.divmod(rest, grid[1])
+    return np.stack(
+        [images[i, yy * stride : yy * stride + Q, xx * stride : xx * stride + Q, :].ravel() for i, yy, xx in zip(img, y, x)]
+    )

@@ -180,3 +180,51 @@ def pooling_matrix_csr(row_cells, col_cells, n_rows, n_cols):
     ([0, 1], 0.16666666666666666)
     """
     return pooling_matrix_rects([(r, c) for r in row_cells for c in col_cells], n_rows, n_cols)
+
+
+def pooling_plan(rects, n_rows, n_cols):
+    """What the kernel pools into, and how that becomes the cells.
+
+    When cells overlap (a pyramid), each position would be added into
+    several cells.  Cutting the grid at every cell edge gives disjoint
+    pieces that each position is added into once; each cell is then the
+    area-weighted mean of its pieces, one small matrix product per batch.
+    The pieces are used when that is less work than pooling into the cells
+    directly.
+
+    Parameters
+    ----------
+    rects : list of ((y0, y1), (x0, x1))
+        Pooling cells in output order.
+    n_rows, n_cols : int
+        Positions along each axis.
+
+    Returns
+    -------
+    csr : tuple
+        ``(indptr, cells, weights, n_targets)`` as
+        :func:`pooling_matrix_rects`, into the cells or into the pieces.
+    combine : ndarray of shape (len(rects), n_targets) or None
+        Pieces to cells (float64), or None when the kernel pools into the
+        cells.
+
+    Examples
+    --------
+    >>> csr, combine = pooling_plan(pyramid_cells(27, 27, [1, 2, 3]), 27, 27)
+    >>> csr[3], combine.shape     # 5 x 5 pieces make all 14 cells
+    (25, (14, 25))
+    >>> pooling_plan(pyramid_cells(26, 26, [2]), 26, 26)[1] is None    # disjoint cells: pooled directly
+    True
+    """
+    direct = pooling_matrix_rects(rects, n_rows, n_cols)
+    ys = sorted({0, n_rows} | {v for (r, _) in rects for v in r})
+    xs = sorted({0, n_cols} | {v for (_, c) in rects for v in c})
+    pieces = [((y0, y1), (x0, x1)) for y0, y1 in zip(ys, ys[1:]) for x0, x1 in zip(xs, xs[1:])]
+    if n_rows * n_cols + len(pieces) * len(rects) >= len(direct[1]):
+        return (*direct, len(rects)), None
+    combine = np.zeros((len(rects), len(pieces)))
+    for c, ((ya, yb), (xa, xb)) in enumerate(rects):
+        for k, ((y0, y1), (x0, x1)) in enumerate(pieces):
+            if ya <= y0 and y1 <= yb and xa <= x0 and x1 <= xb:
+                combine[c, k] = (y1 - y0) * (x1 - x0) / ((yb - ya) * (xb - xa))
+    return (*pooling_matrix_rects(pieces, n_rows, n_cols), len(pieces)), combine

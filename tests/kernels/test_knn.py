@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skscatter._kernels import _knn_numba
-from skscatter._kernels.knn import knn_pool, pooling_dense
+from skscatter._kernels.knn import PoolingMap, knn_pool, max_images, pooling_dense
 from skscatter.patches._extraction import grid_cells, pooling_matrix_csr, window_cells
 
 
@@ -146,3 +146,86 @@ def test_cuda_kernels_equal_the_numba_kernel_bit_for_bit(dtype, n_atoms, kth, ti
     # And the definition, ties included: atoms strictly below the (K+1)-th smallest score.
     brute = knn_pool(H, offsets, scales, kth, pooling, "numpy")  # pooled by a product: round-off
     np.testing.assert_allclose(got.get(), brute, rtol=1e-6, atol=1e-6)
+
+
+def _valid_call():
+    rng = np.random.default_rng(0)
+    H = rng.normal(size=(2, 2, 6))
+    return dict(H=H, offsets=np.zeros((2, 6)), scales=np.array([-2.0, 2.0]), kth=2,
+                pooling=PoolingMap(*_pooling(1, 2, [(0, 1)], [(0, 2)])), backend="numba")
+
+
+@pytest.mark.parametrize(
+    "csr, match",
+    [
+        (([1, 2, 2], [0, 0], [1.0, 1.0], 1), "indptr must start at 0"),
+        (([0, 2, 1], [0, 0], [1.0, 1.0], 1), "never decrease"),
+        (([0, 1, 3], [0, 0], [1.0, 1.0], 1), "end at len\\(cells\\)=2"),
+        (([0, 1, 2], [0, 0], [1.0], 1), "equal lengths"),
+        (([0, 1, 2], [0, -1], [1.0, 1.0], 1), "cells must lie in \\[0, 1\\), got \\[-1, 0\\]"),
+        (([0, 1, 2], [0, 1], [1.0, 1.0], 1), "cells must lie in \\[0, 1\\)"),
+        (([0, 1, 2], [0, 0], [1.0, np.nan], 1), "weights must be finite"),
+        (([0, 1, 2], [0, 0], [1.0, 1.0], 0), "n_cells=0"),
+        (([[0, 1, 2]], [0, 0], [1.0, 1.0], 1), "three 1D arrays"),
+    ],
+)
+def test_pooling_map_rejects_inconsistent_csr(csr, match):
+    with pytest.raises(ValueError, match=match):
+        PoolingMap(*csr)
+    # A tuple given to the dispatcher is checked the same way, before any kernel runs.
+    call = _valid_call()
+    call["pooling"] = csr
+    with pytest.raises(ValueError, match=match):
+        knn_pool(**call)
+
+
+def test_pooling_map_is_read_only_and_pickles_checked():
+    import pickle
+
+    pooling = PoolingMap(*_pooling(3, 4, window_cells(3, 2, 1), grid_cells(4, 2)))
+    with pytest.raises(ValueError, match="read-only"):
+        pooling.cells[0] = 99
+    restored = pickle.loads(pickle.dumps(pooling))
+    np.testing.assert_array_equal(restored.cells, pooling.cells)
+    assert restored.n_cells == pooling.n_cells and restored.weights_as(np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(backend="torch"), "backend='torch' is not one of"),
+        (dict(H=[[[0.0] * 6] * 2] * 2), "NumPy H, got list"),
+        (dict(H=np.zeros((2, 2, 6), dtype=np.int64)), "3D float32 or float64"),
+        (dict(H=np.zeros((4, 6))), "3D float32 or float64"),
+        (dict(H=np.zeros((2, 2, 12))[:, :, ::2]), "C-contiguous"),
+        (dict(kth=True), "kth=True"),
+        (dict(kth=2.0), "kth=2.0"),
+        (dict(kth=0), "kth=0"),
+        (dict(offsets=np.zeros((1, 6))), "offsets \\(1, 6\\)"),
+        (dict(scales=np.array([[-2.0, 2.0]])), "Inconsistent"),
+        (dict(scales=np.array([-2.0, np.inf])), "scales must be finite"),
+        (dict(n_threads=0), "n_threads=0"),
+        (dict(out=np.empty((2, 2, 1, 5))), "out must be a C-contiguous float64 array of shape \\(2, 2, 1, 6\\)"),
+        (dict(out=np.empty((2, 2, 1, 6), dtype=np.float32)), "out must be"),
+        (dict(out=np.empty((2, 2, 1, 12))[..., ::2]), "out must be"),
+        (dict(out=np.empty((2, 2, 1, 6)), backend="numpy"), "out is taken by the numba kernel only"),
+        (dict(H=np.zeros((2, 3, 6))), "H has 3 positions, the pooling map 2"),
+    ],
+)
+def test_dispatcher_rejects_what_the_kernels_would_misread(change, match):
+    call = {**_valid_call(), **change}
+    with pytest.raises(ValueError, match=match):
+        knn_pool(**call)
+
+
+def test_numba_kernel_writes_into_out():
+    call = _valid_call()
+    expected = knn_pool(**call)
+    out = np.full(expected.shape, np.nan)
+    assert knn_pool(**call, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_max_images_per_call():
+    assert max_images("numba") is None and max_images("numpy") is None
+    assert max_images("cupy") == 65535

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -158,7 +160,7 @@ def test_pyramid_pooling_is_the_grids_side_by_side(backend):
         # Pooled through disjoint pieces, then combined: float32 round-off only.
         np.testing.assert_allclose(out[..., first : first + g * g], grid.transform(images).reshape(3, 2, 12, g * g), rtol=1e-6, atol=1e-7)
         first += g * g
-    assert pyramid._pooling_plan()[1] is not None  # the pieces path is the one tested here
+    assert pyramid._model.combine is not None  # the pieces path is the one tested here
     names = pyramid.get_feature_names_out()
     assert len(names) == out[0].size
     assert names[0] == "pos_a0_g1_y0_x0" and names[1] == "pos_a0_g2_y0_x0" and names[-1] == "neg_a11_g3_y2_x2"
@@ -203,4 +205,239 @@ def test_pipeline_on_digits():
 def test_verbose_reports_progress(capsys):
     images = np.random.default_rng(0).random((6, 8, 8))
     WhitenedPatchKNNEncoder(patch_size=2, n_patches=4, batch_size=2, verbose=1, random_state=0).fit_transform(images)
-    assert "encoded 6/6 images" in capsys.readouterr().err
+    assert "[WhitenedPatchKNNEncoder] 6/6 images" in capsys.readouterr().err
+
+
+def _scaled(images, top, dtype=np.float32):
+    return (images / np.abs(images).max() * top).astype(dtype)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize(
+    "params", [dict(), dict(whitening_reg=None), dict(pooling="pyramid", grid_size=2, query_scale=5.0)]
+)
+@pytest.mark.parametrize("top", [1e37, 1e38, 3e38, 3.4e38])
+def test_float32_near_overflow_gives_the_float64_codes(top, params, backend, global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed), n=4)
+    common = dict(patch_size=3, n_patches=20, n_neighbors=8, random_state=0, backend=backend, **params)
+    X = _scaled(images, top)
+    fitted_there = WhitenedPatchKNNEncoder(**common).fit(X)
+    fitted_at_one = WhitenedPatchKNNEncoder(**common).fit(_scaled(images, 1.0))
+    for est in (fitted_there, fitted_at_one):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow on the way
+            got = est.transform(X)
+        assert got.dtype == np.float32 and np.isfinite(got).all()
+        np.testing.assert_allclose(got, est.transform(X.astype(np.float64)), rtol=0, atol=1e-6)
+
+
+def test_float32_codes_of_an_image_do_not_depend_on_its_batch(global_random_seed):
+    # The dtype is chosen per image: a huge image in the batch does not
+    # move the others to float64.
+    images = _images(np.random.default_rng(global_random_seed), n=5).astype(np.float32)
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=0).fit(images)
+    alone = est.transform(images)
+    huge = _scaled(images[:2], 3.4e38)
+    for n_jobs, batch_size in [(1, "auto"), (2, 3)]:
+        mixed = est.set_params(n_jobs=n_jobs, batch_size=batch_size).transform(np.concatenate([huge, images]))
+        np.testing.assert_array_equal(mixed[2:], alone)
+        np.testing.assert_allclose(mixed[:2], est.transform(huge.astype(np.float64)), rtol=0, atol=1e-6)
+
+
+def test_float32_images_of_ordinary_scale_stay_in_float32(monkeypatch):
+    import skscatter.patches._encoder as encoder_module
+
+    dtypes = []
+    encode = encoder_module.encode_batch
+
+    def recording(block, consts, *args, **kwargs):
+        dtypes.append(consts.dtype)
+        return encode(block, consts, *args, **kwargs)
+
+    monkeypatch.setattr(encoder_module, "encode_batch", recording)
+    rng = np.random.default_rng(0)
+    for scale in (1.0, 255.0, 1e6):
+        images = (rng.random((3, 12, 12, 3)) * scale).astype(np.float32)
+        WhitenedPatchKNNEncoder(patch_size=3, n_patches=16, random_state=0).fit(images).transform(images)
+    assert set(dtypes) == {np.dtype(np.float32)}
+
+
+def test_float64_overflow_raises_the_shared_error(global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed), n=4)
+    with pytest.raises(ValueError, match=r"patch covariance of X overflowed float64 \(max \|X\| = 1e\+307\); rescale X"):
+        WhitenedPatchKNNEncoder(patch_size=3, n_patches=10, random_state=0).fit(_scaled(images, 1e307, np.float64))
+    for backend in ("numba", "numpy"):
+        est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=10, random_state=0, backend=backend).fit(images)
+        with pytest.raises(ValueError, match=r"encoding of X overflowed float64.*rescale X"):
+            est.transform(_scaled(images, 1e308, np.float64))
+        # Large but representable: computed (with checks), not refused.
+        out = est.transform(_scaled(images, 1e300, np.float64))
+        assert np.isfinite(out).all()
+
+
+def test_pickles_hold_no_second_copy_of_the_dictionary(global_random_seed):
+    import pickle
+
+    images = _images(np.random.default_rng(global_random_seed), n=6)
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=60, random_state=0).fit(images)
+    state = est.__getstate__()
+    assert state["_model"].atom_matrix is None and est._model.atom_matrix is not None
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored._model.atom_matrix, est._model.atom_matrix)
+    assert len(pickle.dumps(est)) < est.dictionary_.nbytes + est.whitening_.nbytes + 30_000
+
+
+def test_uint8_images_are_converted_batch_by_batch():
+    import tracemalloc
+
+    from skscatter import config_context
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(256, 16, 16, 3), dtype=np.uint8)
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=16, random_state=0).fit(images[:32])
+    assert est.mean_.dtype == np.float64  # integers are computed in float64
+    np.testing.assert_array_equal(est.transform(images[:4]), est.transform(images[:4].astype(np.float64)))
+
+    def peak(X):
+        with config_context(working_memory=1):
+            tracemalloc.start()
+            try:
+                out = est.transform(X)
+                return tracemalloc.get_traced_memory()[1] - out.nbytes
+            finally:
+                tracemalloc.stop()
+
+    # A float64 copy of the 256 images would be 1.5 MiB.
+    assert peak(images) - peak(images[:32]) < 0.5 * 2**20
+
+
+def test_transform_keeps_the_fitted_model_after_set_params(global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed), n=4)
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=12, pooling="pyramid", grid_size=2, random_state=0).fit(images)
+    expected, names = est.transform(images), est.get_feature_names_out()
+    est.set_params(patch_size=2, n_patches=5, negative=False, pooling="grid", grid_size=3, query_scale=3.0, stride=2)
+    np.testing.assert_array_equal(est.transform(images), expected)
+    np.testing.assert_array_equal(est.get_feature_names_out(), names)
+
+
+@pytest.mark.gpu
+def test_gpu_batches_are_capped_at_the_kernel_limit(monkeypatch, global_random_seed):
+    from skscatter._kernels import knn
+    from skscatter.utils._parallel import ExecutionPlan
+
+    images = _images(np.random.default_rng(global_random_seed), n=5).astype(np.float32)
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=0).fit(images)
+    expected = est.transform(images)
+    plans = []
+    run = ExecutionPlan.run
+    monkeypatch.setattr(ExecutionPlan, "run", lambda self, *a, **k: plans.append(self) or run(self, *a, **k))
+    monkeypatch.setattr(knn, "max_images", lambda backend: 2 if backend == "cupy" else None)
+    got = est.set_params(backend="cupy", batch_size=1000).transform(images)
+    assert max(stop - start for start, stop in plans[-1].bounds) == 2
+    # cuBLAS and the CPU BLAS round the product differently: ties aside, equal.
+    assert (np.abs(got - expected) > 1e-6).mean() < 1e-2
+
+
+@pytest.mark.gpu
+def test_gpu_float32_near_overflow_gives_the_float64_codes(global_random_seed):
+    import cupy
+
+    images = _images(np.random.default_rng(global_random_seed), n=4).astype(np.float32)
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=0, backend="cupy").fit(images)
+    X = np.concatenate([_scaled(images[:2], 3.4e38), images])  # promoted rows and float32 rows in one batch
+    got = est.transform(X)
+    assert got.dtype == np.float32 and np.isfinite(got).all()
+    np.testing.assert_array_equal(got[2:], est.transform(images))
+    np.testing.assert_allclose(got, est.transform(X.astype(np.float64)), rtol=0, atol=1e-6)
+    on_device = est.transform(cupy.asarray(X))
+    np.testing.assert_array_equal(on_device.get(), got)
+    with pytest.raises(ValueError, match="encoding of X overflowed float64"):
+        est.transform(_scaled(images, 1e308, np.float64))
+
+
+# -- the cupy code path on the CPU ----------------------------------------------
+
+
+class _FakeDeviceArray(np.ndarray):
+    """Stands for cupy.ndarray: fetched with .get(), indexed only by device arrays."""
+
+    def get(self):
+        return np.asarray(self).view(np.ndarray).copy()
+
+    @staticmethod
+    def _check(index):
+        if type(index) is np.ndarray and index.dtype.kind in "iub":
+            raise TypeError("a device array is indexed with device arrays")
+
+    def __getitem__(self, index):
+        self._check(index)
+        return super().__getitem__(index)
+
+    def __setitem__(self, index, value):
+        self._check(index)
+        return super().__setitem__(index, value)
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    """A module named cupy computing with NumPy, and the CUDA kernels' array-expression twin in their place."""
+    import sys
+    import types
+
+    from skscatter._kernels import _knn_cuda, _knn_xp, knn
+
+    cupy = types.ModuleType("cupy")
+    cupy.__getattr__ = lambda name: getattr(np, name)
+    cupy.ndarray = _FakeDeviceArray
+    cupy.asarray = lambda a, dtype=None: np.array(a, dtype=dtype).view(_FakeDeviceArray)
+    cupy.empty = lambda *args, **kwargs: np.empty(*args, **kwargs).view(_FakeDeviceArray)
+    cupy.cuda = types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, memGetInfo=lambda: (2**30, 2**31)),
+    )
+
+    def stand_in(H, offsets, scales, kth, pooling):
+        assert isinstance(H, _FakeDeviceArray) and all(type(a) is np.ndarray for a in pooling[:3])
+        pool = knn.pooling_dense(*pooling).astype(H.dtype)
+        return _knn_xp.knn_pool(H.view(np.ndarray), np.asarray(offsets), scales, kth, pool, np).view(_FakeDeviceArray)
+
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.delenv("SKSCATTER_DISABLE_CUPY", raising=False)
+    monkeypatch.setattr(_knn_cuda, "knn_pool", stand_in)
+    return cupy
+
+
+def test_gpu_batches_fit_the_cuda_grid(fake_cupy, monkeypatch):
+    from skscatter.utils._parallel import ExecutionPlan
+
+    class Planned(Exception):
+        pass
+
+    plans = []
+
+    def record(self, *args, **kwargs):
+        plans.append(self)
+        raise Planned
+
+    images = np.random.default_rng(0).random((3, 8, 8))
+    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=8, random_state=0).fit(images)
+    monkeypatch.setattr(ExecutionPlan, "run", record)
+    X = np.zeros((65545, 64))
+    for backend, largest in [("cupy", 65535), ("numba", 65545)]:
+        with pytest.raises(Planned):
+            est.set_params(backend=backend, batch_size=10**6).transform(X)
+        assert plans[-1].backend == backend
+        assert max(stop - start for start, stop in plans[-1].bounds) == largest
+
+
+def test_cupy_path_chooses_dtypes_per_image_on_the_device(fake_cupy, global_random_seed):
+    images = _images(np.random.default_rng(global_random_seed), n=5).astype(np.float32)
+    X = np.concatenate([_scaled(images[:2], 3.4e38), images])
+    for params in [dict(), dict(pooling="pyramid", grid_size=3)]:
+        est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=20, random_state=0, batch_size=4, **params).fit(images)
+        expected = est.transform(X)  # numba
+        got = est.set_params(backend="cupy").transform(X)
+        assert type(got) is np.ndarray and got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+        on_device = est.set_params(backend="auto").transform(fake_cupy.asarray(X))
+        assert isinstance(on_device, _FakeDeviceArray)
+        np.testing.assert_array_equal(on_device.get(), got)
