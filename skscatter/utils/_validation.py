@@ -182,9 +182,10 @@ def overflow_error(X, what):
     """
     xp = np if isinstance(X, np.ndarray) else __import__("cupy")
     largest = float(xp.abs(X).max()) if X.size else 0.0
+    dtype = working_dtype(X)
+    also = " or pass float64 input" if dtype == np.float32 else ""
     return ValueError(
-        f"{what} overflowed {working_dtype(X)} (max |X| = {largest:.3g}); rescale X (e.g. X / abs(X).max()) "
-        "or pass float64 input."
+        f"{what} overflowed {dtype} (max |X| = {largest:.3g}); rescale X (e.g. X / abs(X).max()){also}."
     )
 
 

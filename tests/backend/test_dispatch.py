@@ -122,18 +122,3 @@ def test_patch_encoder_cupy_path_computes_the_same_function(fake_cupy, monkeypat
         on_device = est.transform(fake_cupy.asarray(images))
         assert isinstance(on_device, fake_cupy.ndarray)
         np.testing.assert_allclose(on_device, expected, atol=1e-12)
-
-
-def test_gpu_batches_fit_the_cuda_grid():
-    from skscatter import WhitenedPatchKNNEncoder
-
-    images = np.random.default_rng(0).random((3, 8, 8))
-    est = WhitenedPatchKNNEncoder(patch_size=3, n_patches=8, batch_size=10**6, random_state=0).fit(images)
-    assert est._resolve_batch_size(4, "cupy", 1) == 65535
-    assert est._resolve_batch_size(4, "numba", 1) == 10**6
-    # And the dispatcher refuses more before any kernel is compiled.
-    from skscatter._kernels.knn import knn_pool
-
-    pooling = (np.array([0, 1]), np.array([0]), np.array([1.0]), 1)
-    with pytest.raises(ValueError, match="at most 65535 images"):
-        knn_pool(np.zeros((65536, 1, 4), np.float32), np.zeros((1, 4)), np.array([-2.0]), 1, pooling, "cupy")
