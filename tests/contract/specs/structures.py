@@ -6,8 +6,8 @@ from ..registry import Hostile
 
 
 def _replace(X, i, **fields):
-    numbers, positions = X[i][0], X[i][1]
-    item = dict(numbers=numbers, positions=positions, **fields)
+    item = dict(numbers=X[i][0], positions=X[i][1])
+    item.update(fields)
     return list(X[:i]) + [item] + list(X[i + 1 :])
 
 
