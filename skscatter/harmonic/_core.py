@@ -39,7 +39,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.fft
 
-from .._kernels._harmonic_numba import crop_multiply, modulus_power_sums, power_sums
+from .._kernels.harmonic import crop_multiply, modulus_power_sums, power_sums
 from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
 from ._filter_bank import solid_harmonic_filters
 
@@ -186,20 +186,17 @@ def _fast_one(x, J, L, sigma_0, powers, max_order, tol, input_sigma, dtype, work
     x_hat = scipy.fft.rfftn(x.astype(dtype, copy=False), workers=workers)
     n_paths = len(_paths(J, max_order))
     out = np.empty((n_paths, L + 1, powers.size))
-    unused = np.empty((1, 1, 1), dtype=dtype)
 
     def one_scale(spectrum, in_shape, grid, sigma, l, store):
         filters = solid_harmonic_filters(grid, sigma, l, half=True, dtype=dtype, period=shape)
-        products = np.empty(filters.shape, dtype=complex_dtype)
         # (-i)^l makes the product Hermitian, so the field is real.
-        phase = ((1.0, 0.0), (0.0, -1.0), (-1.0, 0.0), (0.0, 1.0))[l % 4]
+        phase = (1.0, -1j, -1.0, 1j)[l % 4]
         # irfftn divides by the coarse size; rescale so the coarse samples
         # are the values of the fine-grid field.
         scale = math.prod(grid) / math.prod(in_shape)
-        crop_multiply(spectrum, filters, phase[0], phase[1], scale, products)
+        products = crop_multiply(spectrum, filters, phase, scale, np.empty(filters.shape, dtype=complex_dtype))
         fields = scipy.fft.irfftn(products, s=grid, axes=(1, 2, 3), workers=workers)
-        U = np.empty(grid, dtype=dtype) if store else unused
-        sums = modulus_power_sums(fields, powers, U, store)
+        sums, U = modulus_power_sums(fields, powers, store=store)
         # Riemann sum on the coarse grid, in fine-grid voxels.
         return sums * (n_full / math.prod(grid)), U
 
@@ -220,7 +217,9 @@ def _fast_one(x, J, L, sigma_0, powers, max_order, tol, input_sigma, dtype, work
 
 
 def _order0(x, powers):
-    signed = np.array([float(q).is_integer() for q in powers])
+    # Integer powers keep the sign of x (kymatio's convention); beyond 2**31
+    # x^q is 0 or overflows whatever its sign, so |x|^q serves.
+    signed = np.array([float(q).is_integer() and q < 2**31 for q in powers])
     return power_sums(x, powers, signed)
 
 

@@ -39,14 +39,13 @@ a Gaussian spectrum ``exp(-s^2 w^2 / 2)`` (times ``(sigma_j w)^l``), so
 """
 
 import math
-import sys
 from functools import lru_cache
 
 import numpy as np
 import scipy.fft
 
-from .._backend import import_cupy, to_host
-from .._kernels._harmonic_numba import modulus_power_sums
+from .._backend import import_cupy
+from .._kernels.harmonic import modulus_power_sums
 from ._filter_bank import _harmonic_coefficients, _monomials, solid_harmonic_spectrum, wavelet_constant
 
 __all__ = ["free_space_scattering"]
@@ -175,18 +174,6 @@ def largest_free_space_grid(centres, n_channels, J, L, sigma, powers, max_order,
     return max(n for n, _ in sizes), max(n * b for n, b in sizes)
 
 
-def _modulus_sums(f, powers, store, backend):
-    """``(sums over U^q, U or None)`` for fields ``f`` (P, *grid): the numba kernel or array expressions."""
-    if backend == "numba":
-        U = np.empty(f.shape[1:]) if store else np.empty((1, 1, 1))
-        return modulus_power_sums(f, powers, U, store), (U if store else None)
-    xp = sys.modules["cupy"] if backend == "cupy" else np
-    U2 = (f * f).sum(axis=0)
-    U = xp.sqrt(U2)
-    sums = xp.stack([U2.sum() if q == 2.0 else (U**q).sum() for q in powers])
-    return to_host(sums), (U if store else None)
-
-
 def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_order, tol, n_threads=1, backend="numba"):
     """Scattering invariants of ``sum_k w_k g_sigma(u - p_k)``, orders 0 to 2, over all of space.
 
@@ -239,7 +226,7 @@ def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_or
     # Order 0: the density itself (|x|^q, as the grid path's fractional powers).
     density = _monomial_fields(centres, weights, sigma, 0, grid0, xp)[:, 0] / ((2.0 * math.pi) ** 1.5 * sigma**3)
     for ch in range(C):
-        out[ch, 0] = _modulus_sums(xp.abs(density[ch])[None], powers, False, backend)[0] * grid0.h**3
+        out[ch, 0] = modulus_power_sums(xp.abs(density[ch])[None], powers, backend=backend)[0] * grid0.h**3
 
     # Order 1 on per-scale grids; U1 kept for order 2.
     U1 = {}
@@ -251,7 +238,7 @@ def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_or
         store = max_order == 2 and j < J
         for ch in range(C):
             for l in range(L + 1):
-                sums, U1[ch, j, l] = _modulus_sums(fields[ch][l], powers, store, backend)
+                sums, U1[ch, j, l] = modulus_power_sums(fields[ch][l], powers, store=store, backend=backend)
                 out[ch, 1 + j * (L + 1) + l] = sums * grid.h**3
 
     # Order 2: same l, j2 > j1, all channels of one (j1, l) in one zoomed DFT.
@@ -261,7 +248,7 @@ def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_or
             stack = xp.stack([U1[ch, j1, l] for ch in range(C)])
             fields = _convolve_zoomed(stack, grids1[j1], g2, sigma_0 * 2**j2, l, n_threads, xp, fft)
             for ch in range(C):
-                out[ch, 1 + p * (L + 1) + l] = _modulus_sums(fields[ch], powers, False, backend)[0] * g2.h**3
+                out[ch, 1 + p * (L + 1) + l] = modulus_power_sums(fields[ch], powers, backend=backend)[0] * g2.h**3
         p += 1
     return out.reshape(C, -1)
 
