@@ -65,7 +65,9 @@ def _tail_radius(s, tol, q_min):
 @lru_cache(maxsize=256)
 def _cutoff(sigma_filter, s_field, l_max, tol):
     """Frequency beyond which ``(sigma_filter w)^l exp(-s_field^2 w^2 / 2)`` stays below ``tol`` of its peak."""
-    w = np.linspace(1e-6, 40.0 / s_field, 8193)
+    # From just above 0 (log 0 is -inf) to 40 / s_field; for fields wider
+    # than 1000 voxels the start scales with the band, which 1e-6 would pass.
+    w = np.linspace(min(1e-6, 1e-3 / s_field), 40.0 / s_field, 8193)
     cut = 0.0
     for l in range(l_max + 1):
         log_env = l * np.log(np.maximum(sigma_filter, 1e-300) * w) - 0.5 * s_field**2 * w**2
@@ -164,14 +166,22 @@ def _plan(centres, J, L, sigma, sigma_0, powers, max_order, tol):
 
 def largest_free_space_grid(centres, n_channels, J, L, sigma, powers, max_order, tol):
     """``(points, bytes)`` of the largest temporaries :func:`free_space_scattering` allocates."""
-    grid0, _, grids1, grids2 = _plan(np.asarray(centres, dtype=np.float64), J, L, sigma, sigma, powers, max_order, tol)
+    centres = np.asarray(centres, dtype=np.float64)
+    grid0, _, grids1, grids2 = _plan(centres, J, L, sigma, sigma, powers, max_order, tol)
     n_mono = len(_monomials(L))
-    sizes = [(math.prod(grid0.shape), 3 * 8 * n_channels)]
+
+    def per_atom(grid, degree):
+        # _monomial_fields' per-atom factors: the (y, z) products of every
+        # pair of exponents, and the weighted x factors.
+        nx, ny, nz = grid.shape
+        return 8 * len(centres) * (ny * nz * (degree + 1) * (degree + 2) // 2 + (degree + 1) * (n_channels * nx + nx + ny + nz))
+
+    sizes = [(math.prod(grid0.shape), 3 * 8 * n_channels * math.prod(grid0.shape) + per_atom(grid0, 0))]
     # order 1: monomial and harmonic fields (float64); order 2: half spectra
     # (complex128, half the points) and fields (float64) of the top degree
-    sizes += [(math.prod(g.shape), (n_mono + (L + 1) ** 2) * 8 * n_channels) for g in grids1]
-    sizes += [(math.prod(g.shape), (2 * L + 1) * 16 * n_channels) for g in grids2.values()]
-    return max(n for n, _ in sizes), max(n * b for n, b in sizes)
+    sizes += [(math.prod(g.shape), (n_mono + (L + 1) ** 2) * 8 * n_channels * math.prod(g.shape) + per_atom(g, L)) for g in grids1]
+    sizes += [(math.prod(g.shape), (2 * L + 1) * 16 * n_channels * math.prod(g.shape)) for g in grids2.values()]
+    return max(n for n, _ in sizes), max(b for _, b in sizes)
 
 
 def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_order, tol, n_threads=1, backend="numba"):
