@@ -423,5 +423,6 @@ def solid_harmonic_scattering_3d(
 
 
 def _grid_bytes(shape, L):
-    """Temporaries of one grid: spectra, fields and moduli (~12 complex grids) and the cached filters of a degree."""
-    return (12 * 16 + (2 * L + 1) * 8) * math.prod(shape)
+    """Temporaries of one grid: about six complex grids (spectrum, product, inverse FFT, modulus, U1 and its
+    spectrum) and the filters of one degree being built (then cached, see ``_filter_bank``)."""
+    return (6 * 16 + (2 * L + 1) * 8) * math.prod(shape)

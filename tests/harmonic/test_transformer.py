@@ -328,3 +328,11 @@ def test_cupy_backend_computes_the_same_function(fake_cupy):
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
     with pytest.raises(ValueError, match=r"backend='cupy'\) is not available.*'numpy' or 'numba' only"):
         SolidHarmonicScattering(method="analytic", backend="cupy", **SMALL).fit(X).transform(X)
+
+
+def test_kymatio_box_fits_the_default_memory_limit_and_huge_boxes_do_not():
+    water = [([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])]
+    kw = dict(boundary="periodic", spacing=0.113, channels=("nuclear",))
+    SolidHarmonicScattering(grid_shape=(192, 128, 96), **kw).fit(water)  # kymatio's QM7 box
+    with pytest.raises(ValueError, match=r"periodic box \(1024, 1024, 1024\).*MiB per molecule, over the limit"):
+        SolidHarmonicScattering(grid_shape=(1024, 1024, 1024), **kw).fit(water)
