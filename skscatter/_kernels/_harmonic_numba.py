@@ -7,8 +7,8 @@
 * ``power_sums`` computes the order-0 integrals ``sum_u x(u)^q``;
 * ``splat_gaussians`` samples sums of isotropic Gaussians on a grid.
 
-Callers (:mod:`skscatter.harmonic._core`, :mod:`skscatter.harmonic._density`)
-allocate outputs and check shapes and index ranges; the kernels do not.
+They trust their arguments: only the dispatcher :mod:`skscatter._kernels.harmonic`
+calls them, after checking shapes, dtypes, contiguity and index ranges.
 Sums are accumulated in float64 row by row and combined in a fixed order,
 so results do not depend on the number of threads.
 """

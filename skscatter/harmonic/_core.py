@@ -39,8 +39,10 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.fft
 
-from .._kernels._harmonic_numba import crop_multiply, modulus_power_sums, power_sums
-from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
+from .._kernels.harmonic import crop_multiply, modulus_power_sums, power_sums
+from ..utils._parallel import plan_execution
+from ..utils._params import N_JOBS
+from ..utils._sklearn_compat import validate_parameter_constraints
 from ._filter_bank import solid_harmonic_filters
 
 __all__ = ["solid_harmonic_scattering_3d", "scattering_3d_layout"]
@@ -48,6 +50,11 @@ __all__ = ["solid_harmonic_scattering_3d", "scattering_3d_layout"]
 
 # ---------------------------------------------------------------------------
 # Parameters and layout
+
+
+# Highest degree of the solid harmonics: their monomial expansion
+# (``_filter_bank._harmonic_coefficients``) is verified to round-off up to it.
+MAX_L = 16
 
 
 def _check_int(name, value, low):
@@ -60,6 +67,11 @@ def check_scattering_params(J, L, sigma_0, integral_powers, max_order):
     """Validate the transform parameters; return them normalised."""
     J = _check_int("J", J, 0)
     L = _check_int("L", L, 0)
+    if L > MAX_L:
+        raise ValueError(
+            f"L={L} is beyond the largest supported degree L={MAX_L} (the solid harmonics are built from "
+            f"monomials, which lose accuracy at higher degrees); use L <= {MAX_L}."
+        )
     if not isinstance(sigma_0, Real) or isinstance(sigma_0, bool) or not (math.isfinite(sigma_0) and sigma_0 > 0):
         raise ValueError(f"sigma_0={sigma_0!r} must be a positive finite number (grid units).")
     if max_order not in (1, 2) or isinstance(max_order, bool):
@@ -71,6 +83,39 @@ def check_scattering_params(J, L, sigma_0, integral_powers, max_order):
     if powers.size == 0 or not np.all(np.isfinite(powers)) or np.any(powers <= 0):
         raise ValueError(f"integral_powers={integral_powers!r} must be a non-empty sequence of positive finite numbers.")
     return J, L, float(sigma_0), powers, int(max_order)
+
+
+def largest_scale(sigma_0, size):
+    """Largest ``J`` with ``sigma_0 * 2**J <= size`` (-1 if even ``sigma_0`` exceeds it); exact, no overflow."""
+    J, width = -1, float(sigma_0)
+    while width <= size:
+        J, width = J + 1, 2.0 * width
+    return J
+
+
+def check_grid_scales(shape, J, sigma_0):
+    """Refuse wavelets wider than the grid: ``sigma_0 * 2**J`` must be at most ``min(shape) / 2``.
+
+    A wider wavelet wraps around the periodic grid onto itself: its
+    coefficients no longer describe the input at that scale, and for
+    ``l >= 1`` they all but vanish (the filter keeps almost nothing but the
+    zero frequency, which it removes).
+    """
+    half = min(shape) / 2
+    J_max = largest_scale(sigma_0, half)
+    if J <= J_max:
+        return
+    if J_max < 0:
+        raise ValueError(
+            f"sigma_0={sigma_0:g} is too wide for grids of shape {tuple(shape)}: wavelet widths sigma_0 * 2**j must "
+            f"be at most min(M, N, O) / 2 = {half:g} voxels. Reduce sigma_0 or pass larger grids."
+        )
+    width = f"{sigma_0 * 2.0**J:g}" if J < 1000 else "over 1e300"
+    raise ValueError(
+        f"J={J} is too large for grids of shape {tuple(shape)}: the widest wavelet, sigma_0 * 2**J = {width} voxels, "
+        f"must be at most min(M, N, O) / 2 = {half:g}. Use J <= {J_max} (the largest this grid allows with "
+        f"sigma_0={sigma_0:g}), or pass larger grids."
+    )
 
 
 def _paths(J, max_order):
@@ -186,20 +231,17 @@ def _fast_one(x, J, L, sigma_0, powers, max_order, tol, input_sigma, dtype, work
     x_hat = scipy.fft.rfftn(x.astype(dtype, copy=False), workers=workers)
     n_paths = len(_paths(J, max_order))
     out = np.empty((n_paths, L + 1, powers.size))
-    unused = np.empty((1, 1, 1), dtype=dtype)
 
     def one_scale(spectrum, in_shape, grid, sigma, l, store):
         filters = solid_harmonic_filters(grid, sigma, l, half=True, dtype=dtype, period=shape)
-        products = np.empty(filters.shape, dtype=complex_dtype)
         # (-i)^l makes the product Hermitian, so the field is real.
-        phase = ((1.0, 0.0), (0.0, -1.0), (-1.0, 0.0), (0.0, 1.0))[l % 4]
+        phase = (1.0, -1j, -1.0, 1j)[l % 4]
         # irfftn divides by the coarse size; rescale so the coarse samples
         # are the values of the fine-grid field.
         scale = math.prod(grid) / math.prod(in_shape)
-        crop_multiply(spectrum, filters, phase[0], phase[1], scale, products)
+        products = crop_multiply(spectrum, filters, phase, scale, np.empty(filters.shape, dtype=complex_dtype))
         fields = scipy.fft.irfftn(products, s=grid, axes=(1, 2, 3), workers=workers)
-        U = np.empty(grid, dtype=dtype) if store else unused
-        sums = modulus_power_sums(fields, powers, U, store)
+        sums, U = modulus_power_sums(fields, powers, store=store)
         # Riemann sum on the coarse grid, in fine-grid voxels.
         return sums * (n_full / math.prod(grid)), U
 
@@ -220,8 +262,25 @@ def _fast_one(x, J, L, sigma_0, powers, max_order, tol, input_sigma, dtype, work
 
 
 def _order0(x, powers):
-    signed = np.array([float(q).is_integer() for q in powers])
+    # Integer powers keep the sign of x (kymatio's convention); beyond 2**31
+    # x^q is 0 or overflows whatever its sign, so |x|^q serves.
+    signed = np.array([float(q).is_integer() and q < 2**31 for q in powers])
     return power_sums(x, powers, signed)
+
+
+def scatter_grid(x, J, L, sigma_0, powers, max_order, tol, input_sigma=0.0, dtype=np.float64, n_threads=1):
+    """Invariants of one validated grid ``x`` (M, N, O), float64: orders 0 to 2 in the layout's order.
+
+    The core of :func:`solid_harmonic_scattering_3d`, without validation or
+    planning: the caller checks the parameters (:func:`check_scattering_params`,
+    :func:`check_grid_scales`) and sets the thread limits; ``n_threads`` is
+    the number of FFT workers.  ``tol`` None is the exact path.
+    """
+    if tol is None:
+        deep = _exact_one(x, J, L, sigma_0, powers, max_order, n_threads)
+    else:
+        deep = _fast_one(x, J, L, sigma_0, powers, max_order, float(tol), float(input_sigma), dtype, n_threads)
+    return np.concatenate([_order0(x, powers), deep])
 
 
 def solid_harmonic_scattering_3d(
@@ -248,9 +307,10 @@ def solid_harmonic_scattering_3d(
     x : array-like of shape (..., M, N, O)
         Real grids; leading dimensions are batch dimensions.
     J : int
-        Largest scale: wavelet widths ``sigma_0 * 2**j``, ``j = 0..J``.
+        Largest scale: wavelet widths ``sigma_0 * 2**j``, ``j = 0..J``; the
+        widest must fit the grid, ``sigma_0 * 2**J <= min(M, N, O) / 2``.
     L : int, default=3
-        Largest degree of the solid harmonics.
+        Largest degree of the solid harmonics (at most 16).
     sigma_0 : float, default=1.0
         Width of the finest wavelet, in grid units.
     integral_powers : sequence of float, default=(0.5, 1.0, 2.0)
@@ -270,7 +330,9 @@ def solid_harmonic_scattering_3d(
     dtype : {numpy.float64, numpy.float32}, default=numpy.float64
         Working precision of the fast path (sums are always float64).
     n_jobs : int or None, default=None
-        Threads for the FFTs and kernels (None: 1, -1: all cores).
+        CPU threads the call may use (None: 1, -1: all cores): a single grid
+        uses them for its FFTs and kernels, several grids run side by side,
+        one thread each (:func:`skscatter.utils._parallel.plan_execution`).
 
     Returns
     -------
@@ -278,6 +340,14 @@ def solid_harmonic_scattering_3d(
         ``n_features = Q * (1 + (L + 1) * n_paths)`` with ``Q`` powers and
         ``n_paths = J + 1`` (+ ``J (J + 1) / 2`` at order 2); columns as
         :func:`scattering_3d_layout` describes.
+
+    Raises
+    ------
+    ValueError
+        For a bad parameter or grid (non-real, non-finite, too small), a
+        widest wavelet that does not fit the grid (the message gives the
+        largest ``J`` it allows), or invariants beyond float64's range;
+        each message says what to change.
 
     Examples
     --------
@@ -297,27 +367,62 @@ def solid_harmonic_scattering_3d(
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype={dtype} must be float32 or float64.")
+    if not isinstance(_input_sigma, Real) or not (math.isfinite(_input_sigma) and _input_sigma >= 0):
+        raise ValueError(f"_input_sigma={_input_sigma!r} must be a finite number >= 0.")
+    validate_parameter_constraints({"n_jobs": N_JOBS}, {"n_jobs": n_jobs}, caller_name="solid_harmonic_scattering_3d")
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
-        raise ValueError(f"x has dtype {x.dtype}; solid harmonic scattering needs real grids.")
+        raise ValueError(
+            f"x has dtype {x.dtype}; solid harmonic scattering needs real grids (for complex data pass x.real, "
+            "x.imag or np.abs(x) as separate grids)."
+        )
     if x.ndim < 3:
         raise ValueError(f"x has shape {x.shape}; it must end with three grid axes (..., M, N, O).")
     if min(x.shape[-3:]) < 2:
         raise ValueError(f"x has grid shape {x.shape[-3:]}; every grid axis needs at least 2 points.")
     if x.size == 0:
         raise ValueError(f"x has shape {x.shape}: no grids to transform.")
-    x = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or infinity; remove or impute those values.")
-    batch_shape, grids = x.shape[:-3], x.reshape((-1,) + x.shape[-3:])
-    n_threads = effective_n_threads(n_jobs)
-    rows = []
-    with limit_numba_threads(n_threads):
-        for g in grids:
-            g = np.ascontiguousarray(g)
-            if bandwidth_tol is None:
-                deep = _exact_one(g, J, L, sigma_0, powers, max_order, n_threads)
-            else:
-                deep = _fast_one(g, J, L, sigma_0, powers, max_order, float(bandwidth_tol), float(_input_sigma), dtype, n_threads)
-            rows.append(np.concatenate([_order0(g, powers), deep]))
-    return np.stack(rows).reshape(batch_shape + (-1,))
+    shape = x.shape[-3:]
+    check_grid_scales(shape, J, sigma_0)
+    batch_shape, grids = x.shape[:-3], x.reshape((-1,) + shape)
+    tol = None if bandwidth_tol is None else float(bandwidth_tol)
+    plan = plan_execution(
+        len(grids),
+        backend="numba",
+        n_jobs=n_jobs,
+        bytes_per_sample=_grid_bytes(shape, L),
+        # Grids run one after the other within a batch: small batches only
+        # balance the load between concurrent ones.
+        max_batch=8,
+    )
+
+    n_features = powers.size * (1 + (L + 1) * len(_paths(J, max_order)))
+
+    def scatter(start, stop):
+        rows = np.empty((stop - start, n_features))
+        for i in range(start, stop):
+            # One grid at a time in float64: never a copy of the whole input.
+            g = np.ascontiguousarray(grids[i], dtype=np.float64)
+            where = f"x[{', '.join(map(str, np.unravel_index(i, batch_shape)))}]" if batch_shape else "x"
+            if not np.all(np.isfinite(g)):
+                raise ValueError(f"{where} contains NaN or infinity; remove or impute those values.")
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused below, with its fix
+                rows[i - start] = scatter_grid(g, J, L, sigma_0, powers, max_order, tol, _input_sigma, dtype, plan.threads)
+            if not np.all(np.isfinite(rows[i - start])):
+                raise ValueError(
+                    f"The invariants of {where} overflow float64 (largest |x| = {np.abs(g).max():.3g}, integral powers "
+                    f"up to {powers.max():g}). Rescale x: the invariants are homogeneous, S(c x) = c**q S(x)"
+                    + ("; or compute with dtype=float64." if dtype == np.float32 else ".")
+                )
+        return rows
+
+    out = np.empty((len(grids), n_features))
+    for start, stop, rows in plan.run(scatter, numba_parallel=True, unit="grids", label="solid_harmonic_scattering_3d"):
+        out[start:stop] = rows
+    return out.reshape(batch_shape + (-1,))
+
+
+def _grid_bytes(shape, L):
+    """Temporaries of one grid: about six complex grids (spectrum, product, inverse FFT, modulus, U1 and its
+    spectrum) and the filters of one degree being built (then cached, see ``_filter_bank``)."""
+    return (6 * 16 + (2 * L + 1) * 8) * math.prod(shape)

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from .._kernels._harmonic_numba import splat_gaussians
+from .._kernels.harmonic import splat_gaussians
 
 CHANNELS = ("nuclear", "valence", "core", "bonding")
 DEFAULT_CHANNELS = ("nuclear", "valence", "core")
@@ -185,14 +185,7 @@ def molecule_density(centres, weights, shape, sigma):
     Raises a ValueError if a Gaussian's support (``splat_radius(sigma)``
     voxels around its centre) leaves the grid.
     """
+    out = np.zeros(tuple(int(n) for n in shape))
     centres = np.ascontiguousarray(centres, dtype=np.float64)
-    radius = splat_radius(sigma)
-    floor = np.floor(centres)
-    if centres.ndim != 2 or centres.shape[1] != 3 or np.any(floor - radius < 0) or np.any(floor + radius + 2 > np.array(shape)):
-        raise ValueError(
-            f"Gaussians of width sigma={sigma} need {radius + 1} voxels around each centre inside the grid "
-            f"{tuple(shape)}; some centres are too close to the border. Enlarge the grid or move the centres."
-        )
-    out = np.zeros(shape)
-    splat_gaussians(centres, np.ascontiguousarray(weights, dtype=np.float64), float(sigma), radius, out)
-    return out
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    return splat_gaussians(centres, weights, float(sigma), splat_radius(sigma), out)

@@ -39,14 +39,13 @@ a Gaussian spectrum ``exp(-s^2 w^2 / 2)`` (times ``(sigma_j w)^l``), so
 """
 
 import math
-import sys
 from functools import lru_cache
 
 import numpy as np
 import scipy.fft
 
-from .._backend import import_cupy, to_host
-from .._kernels._harmonic_numba import modulus_power_sums
+from .._backend import import_cupy
+from .._kernels.harmonic import modulus_power_sums
 from ._filter_bank import _harmonic_coefficients, _monomials, solid_harmonic_spectrum, wavelet_constant
 
 __all__ = ["free_space_scattering"]
@@ -66,7 +65,9 @@ def _tail_radius(s, tol, q_min):
 @lru_cache(maxsize=256)
 def _cutoff(sigma_filter, s_field, l_max, tol):
     """Frequency beyond which ``(sigma_filter w)^l exp(-s_field^2 w^2 / 2)`` stays below ``tol`` of its peak."""
-    w = np.linspace(1e-6, 40.0 / s_field, 8193)
+    # From just above 0 (log 0 is -inf) to 40 / s_field; for fields wider
+    # than 1000 voxels the start scales with the band, which 1e-6 would pass.
+    w = np.linspace(min(1e-6, 1e-3 / s_field), 40.0 / s_field, 8193)
     cut = 0.0
     for l in range(l_max + 1):
         log_env = l * np.log(np.maximum(sigma_filter, 1e-300) * w) - 0.5 * s_field**2 * w**2
@@ -165,26 +166,22 @@ def _plan(centres, J, L, sigma, sigma_0, powers, max_order, tol):
 
 def largest_free_space_grid(centres, n_channels, J, L, sigma, powers, max_order, tol):
     """``(points, bytes)`` of the largest temporaries :func:`free_space_scattering` allocates."""
-    grid0, _, grids1, grids2 = _plan(np.asarray(centres, dtype=np.float64), J, L, sigma, sigma, powers, max_order, tol)
+    centres = np.asarray(centres, dtype=np.float64)
+    grid0, _, grids1, grids2 = _plan(centres, J, L, sigma, sigma, powers, max_order, tol)
     n_mono = len(_monomials(L))
-    sizes = [(math.prod(grid0.shape), 3 * 8 * n_channels)]
+
+    def per_atom(grid, degree):
+        # _monomial_fields' per-atom factors: the (y, z) products of every
+        # pair of exponents, and the weighted x factors.
+        nx, ny, nz = grid.shape
+        return 8 * len(centres) * (ny * nz * (degree + 1) * (degree + 2) // 2 + (degree + 1) * (n_channels * nx + nx + ny + nz))
+
+    sizes = [(math.prod(grid0.shape), 3 * 8 * n_channels * math.prod(grid0.shape) + per_atom(grid0, 0))]
     # order 1: monomial and harmonic fields (float64); order 2: half spectra
     # (complex128, half the points) and fields (float64) of the top degree
-    sizes += [(math.prod(g.shape), (n_mono + (L + 1) ** 2) * 8 * n_channels) for g in grids1]
-    sizes += [(math.prod(g.shape), (2 * L + 1) * 16 * n_channels) for g in grids2.values()]
-    return max(n for n, _ in sizes), max(n * b for n, b in sizes)
-
-
-def _modulus_sums(f, powers, store, backend):
-    """``(sums over U^q, U or None)`` for fields ``f`` (P, *grid): the numba kernel or array expressions."""
-    if backend == "numba":
-        U = np.empty(f.shape[1:]) if store else np.empty((1, 1, 1))
-        return modulus_power_sums(f, powers, U, store), (U if store else None)
-    xp = sys.modules["cupy"] if backend == "cupy" else np
-    U2 = (f * f).sum(axis=0)
-    U = xp.sqrt(U2)
-    sums = xp.stack([U2.sum() if q == 2.0 else (U**q).sum() for q in powers])
-    return to_host(sums), (U if store else None)
+    sizes += [(math.prod(g.shape), (n_mono + (L + 1) ** 2) * 8 * n_channels * math.prod(g.shape) + per_atom(g, L)) for g in grids1]
+    sizes += [(math.prod(g.shape), (2 * L + 1) * 16 * n_channels * math.prod(g.shape)) for g in grids2.values()]
+    return max(n for n, _ in sizes), max(b for _, b in sizes)
 
 
 def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_order, tol, n_threads=1, backend="numba"):
@@ -239,7 +236,7 @@ def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_or
     # Order 0: the density itself (|x|^q, as the grid path's fractional powers).
     density = _monomial_fields(centres, weights, sigma, 0, grid0, xp)[:, 0] / ((2.0 * math.pi) ** 1.5 * sigma**3)
     for ch in range(C):
-        out[ch, 0] = _modulus_sums(xp.abs(density[ch])[None], powers, False, backend)[0] * grid0.h**3
+        out[ch, 0] = modulus_power_sums(xp.abs(density[ch])[None], powers, backend=backend)[0] * grid0.h**3
 
     # Order 1 on per-scale grids; U1 kept for order 2.
     U1 = {}
@@ -251,7 +248,7 @@ def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_or
         store = max_order == 2 and j < J
         for ch in range(C):
             for l in range(L + 1):
-                sums, U1[ch, j, l] = _modulus_sums(fields[ch][l], powers, store, backend)
+                sums, U1[ch, j, l] = modulus_power_sums(fields[ch][l], powers, store=store, backend=backend)
                 out[ch, 1 + j * (L + 1) + l] = sums * grid.h**3
 
     # Order 2: same l, j2 > j1, all channels of one (j1, l) in one zoomed DFT.
@@ -261,7 +258,7 @@ def free_space_scattering(centres, weights, J, L, sigma, sigma_0, powers, max_or
             stack = xp.stack([U1[ch, j1, l] for ch in range(C)])
             fields = _convolve_zoomed(stack, grids1[j1], g2, sigma_0 * 2**j2, l, n_threads, xp, fft)
             for ch in range(C):
-                out[ch, 1 + p * (L + 1) + l] = _modulus_sums(fields[ch], powers, False, backend)[0] * g2.h**3
+                out[ch, 1 + p * (L + 1) + l] = modulus_power_sums(fields[ch], powers, backend=backend)[0] * g2.h**3
         p += 1
     return out.reshape(C, -1)
 

@@ -119,7 +119,7 @@ def test_fast_path_full_grid_equals_exact_when_nyquist_is_negligible():
     # sigma_0 = 3 makes every filter ~0 at the Nyquist planes, and a tolerance
     # of 1e-300 keeps every grid whole: then the real-FFT kernels compute
     # exactly what the complex full-grid path computes.
-    x = np.random.default_rng(4).random((2, 16, 12, 10))
+    x = np.random.default_rng(4).random((2, 16, 14, 12))
     kw = dict(J=1, L=2, sigma_0=3.0, integral_powers=[0.5, 1, 2])
     exact = solid_harmonic_scattering_3d(x, **kw)
     fast = solid_harmonic_scattering_3d(x, bandwidth_tol=1e-300, **kw)
@@ -129,7 +129,7 @@ def test_fast_path_full_grid_equals_exact_when_nyquist_is_negligible():
 def test_coarse_grids_keep_q2_exact_on_white_noise():
     # Cropped grids hold every frequency of the band-limited fields, so the
     # q = 2 integrals stay exact even for an input with a flat spectrum.
-    x = np.random.default_rng(4).random((16, 12, 10))
+    x = np.random.default_rng(4).random((16, 14, 12))
     kw = dict(J=1, L=2, sigma_0=3.0, integral_powers=[2.0], max_order=1)
     exact = solid_harmonic_scattering_3d(x, **kw)
     fast = solid_harmonic_scattering_3d(x, bandwidth_tol=1e-12, **kw)
@@ -171,7 +171,7 @@ def test_threads_do_not_change_results():
         (np.zeros((4, 4)), {}, "three grid axes"),
         (np.zeros((4, 4, 1)), {}, "at least 2"),
         (np.zeros((0, 4, 4, 4)), {}, "no grids"),
-        (np.zeros((4, 4, 4), dtype=complex), {}, "real grids"),
+        (np.zeros((4, 4, 4), dtype=complex), {}, r"real grids \(for complex data pass x.real"),
         (np.zeros((4, 4, 4)), dict(J=-1), "J=-1"),
         (np.zeros((4, 4, 4)), dict(sigma_0=0.0), "sigma_0"),
         (np.zeros((4, 4, 4)), dict(integral_powers=[]), "integral_powers"),
@@ -185,3 +185,51 @@ def test_bad_input(x, kw, match):
     kw = dict(dict(J=1), **kw)
     with pytest.raises(ValueError, match=match):
         solid_harmonic_scattering_3d(x, **kw)
+
+
+def test_scales_wider_than_the_grid_are_refused_with_the_largest_J():
+    x = np.random.default_rng(7).random((8, 8, 8))
+    with pytest.raises(ValueError, match=r"J=10 is too large for grids of shape \(8, 8, 8\).*Use J <= 2"):
+        solid_harmonic_scattering_3d(x, J=10)
+    with pytest.raises(ValueError, match=r"J=2000 is too large.*over 1e300 voxels.*Use J <= 1 .*sigma_0=1.5"):
+        solid_harmonic_scattering_3d(x, J=2000, sigma_0=1.5)
+    with pytest.raises(ValueError, match=r"sigma_0=5 is too wide for grids of shape \(8, 8, 8\).*Reduce sigma_0"):
+        solid_harmonic_scattering_3d(x, J=0, sigma_0=5.0)
+    # The largest allowed scale is accepted: sigma_0 * 2**J = min(M, N, O) / 2.
+    assert solid_harmonic_scattering_3d(x, J=2, L=1).shape == (3 * (1 + 2 * 6),)
+
+
+def test_overflow_is_an_error_with_its_fix():
+    x = np.full((2, 6, 6, 6), 1.0)
+    x[1] = 1e200
+    with pytest.raises(ValueError, match=r"The invariants of x\[1\] overflow float64.*Rescale x.*c\*\*q S\(x\)\.$"):
+        solid_harmonic_scattering_3d(x, J=1, L=1, integral_powers=[2.0])
+    with pytest.raises(ValueError, match=r"overflow float64.*or compute with dtype=float64"):
+        solid_harmonic_scattering_3d(x[1] * 1e-170, J=1, L=1, integral_powers=[1.0], bandwidth_tol=1e-6, dtype=np.float32)
+
+
+def test_non_finite_grid_is_named():
+    x = np.zeros((2, 3, 4, 4, 4))
+    x[1, 2, 0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"x\[1, 2\] contains NaN or infinity"):
+        solid_harmonic_scattering_3d(x, J=1)
+
+
+def test_n_jobs_runs_through_the_execution_plan(monkeypatch):
+    from skscatter.utils._parallel import ExecutionPlan
+
+    plans = []
+    run = ExecutionPlan.run
+
+    def recording_run(self, *args, **kwargs):
+        plans.append(self)
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExecutionPlan, "run", recording_run)
+    x = np.random.default_rng(8).random((3, 8, 8, 8))
+    serial = solid_harmonic_scattering_3d(x, J=1, L=1, n_jobs=1)
+    parallel = solid_harmonic_scattering_3d(x, J=1, L=1, n_jobs=2)
+    assert [p.concurrent * p.threads for p in plans] == [1, 2]
+    np.testing.assert_array_equal(parallel, serial)
+    with pytest.raises(ValueError, match="'n_jobs' parameter of solid_harmonic_scattering_3d"):
+        solid_harmonic_scattering_3d(x, J=1, n_jobs=0)

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from skscatter._kernels._harmonic_numba import modulus_power_sums
 from skscatter.harmonic import scattering_3d_layout
 from skscatter.harmonic._analytic import order1_q2_analytic
 from skscatter.harmonic._filter_bank import (
@@ -134,16 +133,6 @@ def test_memory_estimate_grows_with_the_molecule():
     small = largest_free_space_grid(np.zeros((1, 3)), 3, 2, 3, 2.0, POWERS, 2, 1e-4)
     large = largest_free_space_grid(np.array([[0.0, 0, 0], [200.0, 0, 0]]), 3, 2, 3, 2.0, POWERS, 2, 1e-4)
     assert large[0] > small[0] and large[1] > small[1] > 0
-
-
-@pytest.mark.parametrize("powers", [[0.5, 1.0, 2.0, 3.0], [0.7, 2.0], [3.0, 0.5], [1.5, 0.5, 2.5, 4.0, 0.7, 16.0]])
-def test_modulus_power_sums_kernel(powers):
-    f = np.random.default_rng(4).normal(size=(5, 6, 7, 8))
-    U_out = np.empty((6, 7, 8))
-    sums = modulus_power_sums(f, np.array(powers), U_out, True)
-    U = np.sqrt((f**2).sum(0))
-    np.testing.assert_allclose(U_out, U, rtol=1e-14)
-    np.testing.assert_allclose(sums, [(U**q).sum() for q in powers], rtol=1e-12)
 
 
 def test_free_space_scattering_doc_value():

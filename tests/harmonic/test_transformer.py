@@ -14,7 +14,9 @@ from sklearn.preprocessing import StandardScaler
 import skscatter
 from skscatter.harmonic import SolidHarmonicScattering, scattering_3d_layout, solid_harmonic_scattering_3d
 from skscatter.harmonic._density import channel_weights, molecule_density
+from skscatter.harmonic._transformer import _memory_limit, _voxel_coordinates
 from skscatter.structures import check_structures, structures_from_padded
+from tests.backend.test_dispatch import fake_cupy  # noqa: F401  (fixture: a cupy stand-in on NumPy)
 
 # Small molecules and a coarse setting keep each transform to milliseconds.
 SMALL = dict(J=1, L=2, sigma=1.5, integral_powers=(0.5, 1.0, 2.0))
@@ -63,7 +65,7 @@ def test_rows_equal_the_array_function_on_the_densities():
     X = _molecules(2, seed=1)
     est = SolidHarmonicScattering(channels=("core",), method="grid", boundary="periodic", bandwidth_tol=None, **SMALL).fit(X)
     (s,) = check_structures([X[1]])
-    (c,) = est._voxel_coordinates([s])
+    c = _voxel_coordinates(s, est._model)
     grid = molecule_density(c, channel_weights(s.numbers, "core"), est.grid_shape_, est.sigma)
     expected = solid_harmonic_scattering_3d(grid, est.J, est.L, est.sigma, est.integral_powers)
     np.testing.assert_allclose(est.transform([X[1]])[0], expected, rtol=1e-12)
@@ -180,21 +182,32 @@ def test_bad_input():
         est.fit([([1], [[0, 0, 0]])])
     with pytest.raises(ValueError, match="Increase grid_shape"):
         SolidHarmonicScattering(boundary="periodic", grid_shape=(20, 20, 20), **SMALL).fit(X)
-    with pytest.raises(ValueError, match="boundary='free' every molecule gets its own grids"):
-        SolidHarmonicScattering(grid_shape=(20, 20, 20), **SMALL).fit(X)
+    with pytest.warns(UserWarning, match="boundary='free' every molecule gets its own grids and grid_shape is unused"):
+        unused = SolidHarmonicScattering(grid_shape=(20, 20, 20), **SMALL).fit(X)
+    assert unused.grid_shape_ is None
+    np.testing.assert_array_equal(unused.transform(X), SolidHarmonicScattering(**SMALL).fit(X).transform(X))
     with pytest.raises(ValueError, match="needs boundary='periodic'"):
         SolidHarmonicScattering(bandwidth_tol=None, **SMALL).fit(X)
-    with pytest.raises(ValueError, match="runs on the CPU"):
-        SolidHarmonicScattering(boundary="periodic", backend="numpy", **SMALL).fit(X)
+    # The backend is resolved at transform: a periodic model fits anywhere, and
+    # refuses a backend it has no kernels for when asked to compute.
+    periodic = SolidHarmonicScattering(boundary="periodic", backend="numpy", **SMALL).fit(X)
+    with pytest.raises(ValueError, match=r"backend='numpy'\) is not available.*'numba' only; set backend='auto'"):
+        periodic.transform(X)
     fitted = SolidHarmonicScattering(boundary="periodic", **SMALL).fit(X)
     big = [(np.ones(2, dtype=int), np.array([[0.0, 0, 0], [30.0, 0, 0]]))]
     with pytest.raises(ValueError, match=r"X\[0\] spans"):
         fitted.transform(big)
-    # Free space has no box, but a molecule whose grids exceed the memory budget is refused.
+    # Free space has no box, but a molecule whose grids exceed the memory limit is refused.
     free = est.fit(X)
     free.transform(big)
-    with skscatter.config_context(working_memory=1), pytest.raises(ValueError, match=r"X\[0\] spans .* working_memory"):
-        free.transform([(np.ones(2, dtype=int), np.array([[0.0, 0, 0], [300.0, 0, 0]]))])
+    huge = [(np.ones(2, dtype=int), np.array([[0.0, 0, 0], [3000.0, 0, 0]]))]
+    with pytest.raises(ValueError, match=r"X\[0\] spans .* 512 MiB \(8 x working_memory=64 MiB.*Increase spacing"):
+        free.transform(huge)
+    # The limit follows working_memory at transform time (never below the default's).
+    with skscatter.config_context(working_memory=1e-3):
+        assert _memory_limit() == 512 * 2**20
+    with skscatter.config_context(working_memory=1024):
+        assert _memory_limit() == 8192 * 2**20
     with pytest.raises(ValueError, match="sequence of structures"):
         fitted.transform(np.zeros((2, 9)))
 
@@ -241,3 +254,85 @@ def test_free_space_equals_a_periodic_box_large_enough_not_to_wrap():
     rel = np.abs(free - ref) / np.abs(ref)
     assert rel[(order == 1) & (q == 2)].max() < 1e-6
     assert rel.max() < 1e-3
+
+
+@pytest.mark.parametrize("param, value", [("sigma", 2.5), ("J", 2), ("integral_powers", (1.0,)), ("boundary", "periodic")])
+def test_set_params_without_refit_keeps_the_fitted_function(param, value):
+    """The issue: sigma set after fit changed the output to neither the fitted nor a refitted model's."""
+    X = _molecules(3, seed=8)
+    est = SolidHarmonicScattering(**SMALL).fit(X)
+    before = est.transform(X)
+    est.set_params(**{param: value})
+    np.testing.assert_array_equal(est.transform(X), before)
+    assert est.get_feature_names_out().size == before.shape[1]
+    refitted = est.fit(X).transform(X)
+    assert refitted.shape != before.shape or not np.array_equal(refitted, before)
+
+
+@pytest.mark.parametrize("spacing", [None, 0.2])
+def test_coincident_atoms_are_named_in_fit_and_transform(spacing):
+    """Used to fail with 'cannot convert float NaN to integer' (a zero spacing)."""
+    X = _molecules(3, seed=9)
+    z, r = X[1]
+    bad = list(X)
+    bad[1] = (np.r_[z, 1], np.vstack([r, r[2:3]]))
+    est = SolidHarmonicScattering(spacing=spacing, **SMALL)
+    with pytest.raises(ValueError, match=rf"X\[1\] has atoms 2 and {len(z)} at the same position \(0 Å apart\).*Remove the duplicate"):
+        est.fit(bad)
+    est.fit(X)
+    with pytest.raises(ValueError, match=r"X\[1\] has atoms 2 and \d+ at the same position"):
+        est.transform(bad)
+
+
+def test_no_cupy_check_in_fit_and_free_space_runs_one_thread_per_molecule(monkeypatch):
+    from skscatter.utils._parallel import ExecutionPlan
+
+    X = _molecules(2, seed=10)
+    # Fitting never looks for a GPU: a model fitted with backend='cupy' only
+    # needs one to transform with it.
+    est = SolidHarmonicScattering(backend="cupy", **SMALL).fit(X)
+    plans = []
+    run = ExecutionPlan.run
+    monkeypatch.setattr(ExecutionPlan, "run", lambda self, *a, **k: plans.append(self) or run(self, *a, **k))
+    est.set_params(backend="numba", n_jobs=2)
+    est.transform(X[:1])
+    est.transform(X)
+    # One molecule: a single batch, still one thread (free-space grids are
+    # too small for threads inside); two: side by side.
+    assert [(p.concurrent, p.threads) for p in plans] == [(1, 1), (2, 1)]
+    periodic = SolidHarmonicScattering(boundary="periodic", n_jobs=2, **SMALL).fit(X)
+    plans.clear()
+    periodic.transform(X[:1])
+    assert [(p.concurrent, p.threads) for p in plans] == [(1, 2)]
+
+
+def test_fit_refuses_scales_beyond_float64_and_repeated_powers():
+    X = _molecules(2)
+    with pytest.raises(ValueError, match=r"J=200, L=2 and sigma=1.5 .*outside float64's range"):
+        SolidHarmonicScattering(**dict(SMALL, J=200)).fit(X)
+    # Wavelets far wider than any molecule are pointless but computable:
+    # their grids scale with them (no more points than the finest scale's).
+    wide = SolidHarmonicScattering(**dict(SMALL, J=120, max_order=1)).fit(X)
+    assert np.all(np.isfinite(wide.transform(X)))
+    with pytest.raises(ValueError, match="repeats a power"):
+        SolidHarmonicScattering(**dict(SMALL, integral_powers=(2, 2.0))).fit(X)
+
+
+def test_cupy_backend_computes_the_same_function(fake_cupy):
+    """The cupy path of free space, run on a stand-in cupy module backed by NumPy."""
+    X = _molecules(3, seed=11)
+    est = SolidHarmonicScattering(**SMALL).fit(X)
+    expected = est.transform(X)
+    got = est.set_params(backend="cupy").transform(X)
+    assert type(got) is np.ndarray
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+    with pytest.raises(ValueError, match=r"backend='cupy'\) is not available.*'numpy' or 'numba' only"):
+        SolidHarmonicScattering(method="analytic", backend="cupy", **SMALL).fit(X).transform(X)
+
+
+def test_kymatio_box_fits_the_default_memory_limit_and_huge_boxes_do_not():
+    water = [([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])]
+    kw = dict(boundary="periodic", spacing=0.113, channels=("nuclear",))
+    SolidHarmonicScattering(grid_shape=(192, 128, 96), **kw).fit(water)  # kymatio's QM7 box
+    with pytest.raises(ValueError, match=r"periodic box \(1024, 1024, 1024\).*MiB per molecule, over the limit"):
+        SolidHarmonicScattering(grid_shape=(1024, 1024, 1024), **kw).fit(water)
