@@ -618,12 +618,11 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
             n_jobs=self.n_jobs,
             bytes_per_sample=_check_molecules(structures, model),
             max_batch=_MAX_BATCH,
-        )
-        if _uses_free_grids(model):
             # Free-space grids are small: threads inside one molecule cost
             # more than they save, so the plan's threads only run molecules
             # side by side.
-            plan = plan._replace(threads=1)
+            threads_in_batch=not _uses_free_grids(model),
+        )
 
         def scatter(start, stop):
             rows = np.empty((stop - start, model.n_features_out))

@@ -173,7 +173,9 @@ def _cut_by_size(sizes, max_units, max_samples):
     return bounds
 
 
-def plan_execution(n_samples, *, backend, n_jobs, batch_size="auto", bytes_per_sample, max_batch, sizes=None):
+def plan_execution(
+    n_samples, *, backend, n_jobs, batch_size="auto", bytes_per_sample, max_batch, sizes=None, threads_in_batch=True
+):
     """Plan one call: the batches, how many run at once, threads inside each.
 
     Parameters
@@ -195,6 +197,10 @@ def plan_execution(n_samples, *, backend, n_jobs, batch_size="auto", bytes_per_s
     sizes : sequence of int, default=None
         Work units per sample (atoms per structure): ``"auto"`` batches are
         then cut by their total units.
+    threads_in_batch : bool, default=True
+        Whether a lone batch may use threads inside its kernels.  False for
+        work too fine-grained for that to pay: the threads then only run
+        batches side by side.
 
     Returns
     -------
@@ -224,7 +230,7 @@ def plan_execution(n_samples, *, backend, n_jobs, batch_size="auto", bytes_per_s
             max_units = max(1, int(budget / n_threads // max(bytes_per_sample, 1)))
             bounds = _cut_by_size(sizes, max_units, min(max_samples, max_batch))
     concurrent = max(1, min(n_threads, len(bounds)))
-    threads = n_threads if concurrent == 1 else 1
+    threads = n_threads if concurrent == 1 and threads_in_batch else 1
     return ExecutionPlan(backend, tuple(bounds), concurrent, threads)
 
 
