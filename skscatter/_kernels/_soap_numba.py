@@ -11,8 +11,12 @@
   off-diagonal ``(s, n) != (s', n')`` entries, parallel over centres;
   ``power_spectrum_reduced`` sums them per structure in place.
 
-Callers (:mod:`skscatter.soap._descriptor`) build the CSR neighbour lists,
-check every index and allocate outputs; the kernels do not check bounds.
+The dispatcher (:mod:`skscatter._kernels.soap`) checks every shape, dtype
+and index range and allocates the outputs; the kernels do not check
+bounds.  The four parallel kernels have serial twins (``*_serial``)
+compiled from the same source, used when one thread is requested; each
+output row is computed by one thread in a fixed order, so results do not
+depend on the thread count.
 """
 
 import math
@@ -101,8 +105,7 @@ def radial_constants(alphas, eta):
     return const, expo
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, betas, eta, out):
+def _expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, betas, eta, out):
     """out[i, s, lm, n]: coefficients of centre i's species-s density on g_nl Y_lm.
 
     ``offsets`` (n_centres + 1,) CSR into the neighbour arrays: ``nbr_vec``
@@ -157,8 +160,7 @@ def expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, be
                         c[s, lm, n] = v
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, table, h, out):
+def _expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, table, h, out):
     """out[i, s, lm, n] as ``expansion_coefficients``, radial projections from a spline table.
 
     ``table`` (n_intervals, l_max + 1, n_max, 4) holds cubic coefficients of
@@ -231,8 +233,7 @@ def _atom_row(c, prefactors, present, block, row):
                         col += 1
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def power_spectrum(coeffs, prefactors, present, out):
+def _power_spectrum(coeffs, prefactors, present, out):
     """Per-centre power spectra, dscribe's order, sqrt(2) off the diagonal.
 
     Row layout: for species s1 <= s2, for l, for n (and n' >= n when
@@ -245,8 +246,7 @@ def power_spectrum(coeffs, prefactors, present, out):
         _atom_row(coeffs[i], prefactors, present[i], block, out[i])
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean, out):
+def _power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean, out):
     """Sum (or mean) of the atoms' power spectra per structure, without per-atom storage.
 
     ``starts`` (n_structures + 1,) are the structures' first centres.
@@ -274,3 +274,15 @@ def power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean,
             inv = 1.0 / (starts[b + 1] - starts[b])
             for t in range(F):
                 acc[t] *= inv
+
+
+_PARALLEL = dict(cache=True, parallel=True, fastmath=True, nogil=True)
+_SERIAL = dict(cache=True, parallel=False, fastmath=True, nogil=True)
+expansion_coefficients = njit(**_PARALLEL)(_expansion_coefficients)
+expansion_coefficients_serial = njit(**_SERIAL)(_expansion_coefficients)
+expansion_coefficients_tabulated = njit(**_PARALLEL)(_expansion_coefficients_tabulated)
+expansion_coefficients_tabulated_serial = njit(**_SERIAL)(_expansion_coefficients_tabulated)
+power_spectrum = njit(**_PARALLEL)(_power_spectrum)
+power_spectrum_serial = njit(**_SERIAL)(_power_spectrum)
+power_spectrum_reduced = njit(**_PARALLEL)(_power_spectrum_reduced)
+power_spectrum_reduced_serial = njit(**_SERIAL)(_power_spectrum_reduced)
