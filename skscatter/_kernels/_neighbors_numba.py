@@ -9,6 +9,8 @@ check bounds.  Every kernel has a serial twin (``*_serial``) compiled from
 the same source, used when one thread is requested.
 """
 
+import types
+
 from numba import njit, prange
 
 
@@ -76,9 +78,24 @@ def _cell_list_pairs(centres, sources, cell_of, cell_start, dims, origin, size, 
             counts[i] = c
 
 
-count_within = njit(parallel=True, cache=True, nogil=True)(_count_within)
-count_within_serial = njit(parallel=False, cache=True, nogil=True)(_count_within)
-fill_within = njit(parallel=True, cache=True, nogil=True)(_fill_within)
-fill_within_serial = njit(parallel=False, cache=True, nogil=True)(_fill_within)
-cell_list_pairs = njit(parallel=True, cache=True, nogil=True)(_cell_list_pairs)
-cell_list_pairs_serial = njit(parallel=False, cache=True, nogil=True)(_cell_list_pairs)
+def _compile(fn, parallel, **options):
+    """``fn`` compiled with or without threads, each variant with its own on-disk cache entry.
+
+    numba's cache keys a function by its qualified name, signature and
+    bytecode, not by its compile options: two dispatchers of one Python
+    function would load each other's machine code (the serial twin then
+    launching threads, or the parallel one running serially).  The serial
+    twin is compiled from a copy named ``<name>_serial``.
+    """
+    if not parallel:
+        fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__, fn.__closure__)
+        fn.__qualname__ = fn.__name__
+    return njit(parallel=parallel, cache=True, nogil=True, **options)(fn)
+
+
+count_within = _compile(_count_within, parallel=True)
+count_within_serial = _compile(_count_within, parallel=False)
+fill_within = _compile(_fill_within, parallel=True)
+fill_within_serial = _compile(_fill_within, parallel=False)
+cell_list_pairs = _compile(_cell_list_pairs, parallel=True)
+cell_list_pairs_serial = _compile(_cell_list_pairs, parallel=False)

@@ -121,7 +121,7 @@ def _check_radial(radial, vectors):
     return L1 - 1, n_max
 
 
-def expansion_coefficients(offsets, vectors, species, weights, n_species, radial, *, parallel=True):
+def expansion_coefficients(offsets, vectors, species, weights, n_species, radial, *, parallel=True, out=None):
     """Coefficients ``c[i, s, lm, n]`` of each centre's species-``s`` density on ``g_nl Y_lm``.
 
     Parameters
@@ -140,14 +140,21 @@ def expansion_coefficients(offsets, vectors, species, weights, n_species, radial
     radial : GTORadial or SplineRadial
     parallel : bool, default=True
         Threaded kernel (numba's thread count), or its serial twin.
+    out : ndarray, optional
+        C-contiguous float64 array of the output's shape, overwritten (a
+        buffer reused from batch to batch); allocated if None.
 
     Returns
     -------
     coeffs : ndarray of shape (n_centres, n_species, (l_max + 1)**2, n_max)
+        ``out`` when given.
     """
     n_centres, _ = _check_pairs(offsets, vectors, species, weights, n_species)
     l_max, n_max = _check_radial(radial, vectors)
-    out = np.empty((n_centres, n_species, (l_max + 1) ** 2, n_max))
+    shape = (n_centres, n_species, (l_max + 1) ** 2, n_max)
+    if out is None:
+        out = np.empty(shape)
+    _check_array("out", out, np.float64, shape)
     if isinstance(radial, GTORadial):
         kernel = _soap_numba.expansion_coefficients if parallel else _soap_numba.expansion_coefficients_serial
         kernel(offsets, vectors, species, weights, radial.alphas, radial.betas, float(radial.eta), out)
@@ -167,7 +174,7 @@ def _check_spectrum_inputs(coeffs, prefactors, present):
     return n_centres, n_features(S, n_max, len(prefactors) - 1)
 
 
-def power_spectrum(coeffs, prefactors, present, *, parallel=True):
+def power_spectrum(coeffs, prefactors, present, *, parallel=True, out=None):
     """Per-centre power spectra, packed, sqrt(2) on the off-diagonal ``(s, n) != (s', n')`` entries.
 
     Parameters
@@ -178,13 +185,18 @@ def power_spectrum(coeffs, prefactors, present, *, parallel=True):
         Whether species ``s`` occurs around centre ``i`` (absent blocks are
         written as zeros without being computed).
     parallel : bool, default=True
+    out : ndarray of shape (n_centres, n_features), float64, C-contiguous, optional
+        Written in place (e.g. rows of a larger output); allocated if None.
 
     Returns
     -------
     rows : ndarray of shape (n_centres, n_features)
+        ``out`` when given.
     """
     n_centres, F = _check_spectrum_inputs(coeffs, prefactors, present)
-    out = np.empty((n_centres, F))
+    if out is None:
+        out = np.empty((n_centres, F))
+    _check_array("out", out, np.float64, (n_centres, F))
     (_soap_numba.power_spectrum if parallel else _soap_numba.power_spectrum_serial)(coeffs, prefactors, present, out)
     return out
 

@@ -7,6 +7,8 @@ settings (backend, whether kernels run threaded), so both estimators
 same functions, from any thread.
 """
 
+import math
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -50,6 +52,32 @@ class _Pairs(NamedTuple):
     weights: np.ndarray
 
 
+class Scratch:
+    """Buffers a call reuses from batch to batch, one per thread.
+
+    A batch's expansion coefficients are its largest temporary (tens of
+    MB); allocating them afresh for every batch costs page faults each time
+    (allocators hand arrays this large straight back to the system).  The
+    buffers live as long as the call's Scratch; pickled to a worker process
+    (a process-based joblib backend) it arrives empty.
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def __reduce__(self):
+        return Scratch, ()
+
+    def array(self, shape):
+        """A C-contiguous float64 array of ``shape`` (uninitialised), owned by the calling thread."""
+        size = math.prod(shape)
+        key = threading.get_ident()
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[key] = np.empty(size)
+        return buffer[:size].reshape(shape)
+
+
 def _pairs(structures, model, first_index, parallel):
     """Neighbour pairs of a batch with their species index and the weight of their Gaussian."""
     numbers = np.concatenate([s.numbers for s in structures])
@@ -68,11 +96,13 @@ def _pairs(structures, model, first_index, parallel):
     return _Pairs(offsets, centre_of, vectors, species, weights)
 
 
-def _coefficients(pairs, model, parallel):
+def _coefficients(pairs, model, parallel, scratch=None):
     """Expansion coefficients and the species-presence mask of a batch (numba)."""
     S = len(model.species)
+    n_atoms = len(pairs.offsets) - 1
+    out = None if scratch is None else scratch.array((n_atoms, S, (model.l_max + 1) ** 2, model.n_max))
     coeffs = expansion_coefficients(
-        pairs.offsets, pairs.vectors, pairs.species, pairs.weights, S, model.radial, parallel=parallel
+        pairs.offsets, pairs.vectors, pairs.species, pairs.weights, S, model.radial, parallel=parallel, out=out
     )
     present = np.zeros((len(pairs.offsets) - 1, S), dtype=np.bool_)
     live = pairs.weights > 0
@@ -97,7 +127,7 @@ def _rows_xp(pairs, model, backend):
     )
 
 
-def atom_rows(structures, model, backend, *, first_index=0, parallel=False):
+def atom_rows(structures, model, backend, *, first_index=0, parallel=False, out=None, scratch=None):
     """Per-atom power spectra of a batch (unit rows when ``model.normalize``).
 
     Parameters
@@ -110,22 +140,31 @@ def atom_rows(structures, model, backend, *, first_index=0, parallel=False):
         Index in ``X`` of ``structures[0]`` (for error messages).
     parallel : bool, default=False
         Threaded numba kernels (numba's thread count in this thread).
+    out : ndarray of shape (n_atoms, n_features_out), optional
+        C-contiguous rows written in place; allocated if None.
+    scratch : Scratch, optional
+        Reusable buffers of the call (numba backend).
 
     Returns
     -------
     rows : ndarray of shape (n_atoms, n_features_out)
+        ``out`` when given.
     """
     pairs = _pairs(structures, model, first_index, parallel)
     if backend != "numba":
-        return to_host(_rows_xp(pairs, model, backend))
-    coeffs, present = _coefficients(pairs, model, parallel)
-    rows = power_spectrum(coeffs, model.prefactors, present, parallel=parallel)
+        rows = to_host(_rows_xp(pairs, model, backend))
+        if out is None:
+            return rows
+        out[:] = rows
+        return out
+    coeffs, present = _coefficients(pairs, model, parallel, scratch)
+    rows = power_spectrum(coeffs, model.prefactors, present, parallel=parallel, out=out)
     if model.normalize:
         rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), np.finfo(float).tiny)
     return rows
 
 
-def structure_rows(structures, model, backend, *, first_index=0, parallel=False):
+def structure_rows(structures, model, backend, *, first_index=0, parallel=False, scratch=None):
     """One row per structure: the sum (or mean) of its atoms' power spectra.
 
     Parameters are those of :func:`atom_rows`.
@@ -139,7 +178,7 @@ def structure_rows(structures, model, backend, *, first_index=0, parallel=False)
     starts = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
     if backend == "numba":
-        coeffs, present = _coefficients(pairs, model, parallel)
+        coeffs, present = _coefficients(pairs, model, parallel, scratch)
         return power_spectrum_reduced(
             coeffs, model.prefactors, present, starts, normalize=model.normalize, mean=model.mean, parallel=parallel
         )

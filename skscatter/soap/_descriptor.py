@@ -22,7 +22,7 @@ from ._basis import (
     radial_integral_table,
     soap_prefactor,
 )
-from ._core import SoapModel, atom_rows, bytes_per_atom, radial_basis, structure_rows
+from ._core import Scratch, SoapModel, atom_rows, bytes_per_atom, radial_basis, structure_rows
 
 # dscribe's neighbour padding: a Gaussian of width sigma centred this far
 # beyond r_cut still reaches 1e-3 of its peak at r_cut.
@@ -30,6 +30,22 @@ _PADDING_DECAY = 1e-3
 # Past a few thousand structures a batch gains nothing; the working memory
 # usually cuts it sooner (by atoms).
 _MAX_BATCH = 4096
+
+
+class _InPlace:
+    """The output of a call, written in place by batches computed in this process.
+
+    Batches run in threads (the default) write their rows straight into it,
+    so a per-atom matrix is neither allocated twice nor copied; pickled to a
+    worker process (a process-based joblib backend), it arrives empty and
+    the batch returns its rows instead.
+    """
+
+    def __init__(self, array):
+        self.array = array
+
+    def __reduce__(self):
+        return _InPlace, (None,)
 
 
 def validate_structures(X, model, owner):
@@ -330,8 +346,10 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         structures, backend = self._prepare(X)
         model = self._model
 
+        scratch = Scratch()
+
         def task(batch, start, parallel):
-            return structure_rows(batch, model, backend, first_index=start, parallel=parallel)
+            return structure_rows(batch, model, backend, first_index=start, parallel=parallel, scratch=scratch)
 
         out = np.empty((len(structures), model.n_features_out))
         batches = run_batches(
@@ -375,18 +393,23 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         sizes = np.array([len(s.numbers) for s in structures], dtype=np.int64)
         first = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=first[1:])
+        P = _InPlace(np.empty((first[-1], model.n_features_out)))
+
+        scratch = Scratch()
 
         def task(batch, start, parallel):
-            return atom_rows(batch, model, backend, first_index=start, parallel=parallel)
+            rows = None if P.array is None else P.array[first[start] : first[start + len(batch)]]
+            return atom_rows(batch, model, backend, first_index=start, parallel=parallel, out=rows, scratch=scratch)
 
-        P = np.empty((first[-1], model.n_features_out))
         batches = run_batches(
             structures, task, backend=backend, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose, label=label,
-            bytes_per_atom=bytes_per_atom(model, backend, atom_rows=True),
+            # Rows are written into the output, not held per batch.
+            bytes_per_atom=bytes_per_atom(model, backend),
         )
         for start, stop, rows in batches:
-            P[first[start] : first[stop]] = rows
-        return P, np.repeat(np.arange(len(structures)), sizes)
+            if not np.may_share_memory(rows, P.array):
+                P.array[first[start] : first[stop]] = rows
+        return P.array, np.repeat(np.arange(len(structures)), sizes)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` in column order.

@@ -23,7 +23,7 @@ from .._backend import resolve_backend
 from ..structures import StructureInputMixin, check_structures
 from ..utils._params import N_JOBS, check_execution_params
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
-from ._core import atom_rows, bytes_per_atom
+from ._core import Scratch, atom_rows, bytes_per_atom
 from ._descriptor import SOAPDescriptor, run_batches, validate_structures
 
 
@@ -46,9 +46,9 @@ def _kernel(rows, centres, targets, target_centres, zeta):
     return k
 
 
-def _kernel_rows(batch, descriptor, model, backend, first_index, parallel):
+def _kernel_rows(batch, descriptor, model, backend, first_index, parallel, scratch):
     """``Phi`` (or the exact sum kernel) of a batch of structures, from the fitted models only."""
-    rows = atom_rows(batch, descriptor, backend, first_index=first_index, parallel=parallel)
+    rows = atom_rows(batch, descriptor, backend, first_index=first_index, parallel=parallel, scratch=scratch)
     centres = np.concatenate([s.numbers for s in batch])
     k = _kernel(rows, centres, model.targets, model.target_centres, model.zeta)
     sizes = np.array([len(s.numbers) for s in batch])
@@ -284,8 +284,10 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         execution = self._execution()
         backend = execution["backend"]
 
+        scratch = Scratch()
+
         def task(batch, start, parallel):
-            return _kernel_rows(batch, descriptor, model, backend, start, parallel)
+            return _kernel_rows(batch, descriptor, model, backend, start, parallel, scratch)
 
         # The kernel block (atoms x targets) and the atoms' rows are the
         # batch's temporaries, on top of the descriptor's.

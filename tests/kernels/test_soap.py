@@ -140,3 +140,18 @@ def test_spectra_refuse_inconsistent_arguments(global_random_seed):
             power_spectrum_reduced(coeffs, PREFACTORS, present, np.array(starts, dtype=np.int64), normalize=False, mean=False)
     with pytest.raises(ValueError, match="feature index"):
         atom_rows_xp(*args.values(), PREFACTORS, feature_index(S, N_MAX, L_MAX - 1), normalize=False, xp=np)
+
+
+def test_serial_twins_have_their_own_cache_entries():
+    # numba's disk cache keys a function by qualified name and signature,
+    # not by compile options: a twin sharing its parallel sibling's name
+    # would load the sibling's (threaded) machine code.
+    from skscatter._kernels import _neighbors_numba, _soap_numba
+
+    for module in (_soap_numba, _neighbors_numba):
+        twins = [name for name in vars(module) if name.endswith("_serial")]
+        assert twins
+        for name in twins:
+            serial, parallel = getattr(module, name), getattr(module, name[: -len("_serial")])
+            assert serial.targetoptions["parallel"] is False and parallel.targetoptions["parallel"] is True
+            assert serial.py_func.__qualname__ != parallel.py_func.__qualname__
