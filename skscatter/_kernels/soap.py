@@ -201,7 +201,7 @@ def power_spectrum(coeffs, prefactors, present, *, parallel=True, out=None):
     return out
 
 
-def power_spectrum_reduced(coeffs, prefactors, present, starts, *, normalize, mean, parallel=True):
+def power_spectrum_reduced(coeffs, prefactors, present, starts, *, normalize, mean, parallel=True, out=None):
     """Sum (or mean) of the centres' power spectra per structure, without per-centre storage.
 
     Parameters
@@ -216,16 +216,21 @@ def power_spectrum_reduced(coeffs, prefactors, present, starts, *, normalize, me
     mean : bool
         Average instead of sum.
     parallel : bool, default=True
+    out : ndarray of shape (n_structures, n_features), float64, C-contiguous, optional
+        Written in place; allocated if None.
 
     Returns
     -------
     rows : ndarray of shape (n_structures, n_features)
+        ``out`` when given.
     """
     n_centres, F = _check_spectrum_inputs(coeffs, prefactors, present)
     _check_array("starts", starts, np.int64, (None,))
     if len(starts) < 1 or starts[0] != 0 or starts[-1] != n_centres or np.any(starts[1:] < starts[:-1]):
         _fail(f"starts must be non-decreasing from 0 to the {n_centres} centres")
-    out = np.empty((len(starts) - 1, F))
+    if out is None:
+        out = np.empty((len(starts) - 1, F))
+    _check_array("out", out, np.float64, (len(starts) - 1, F))
     kernel = _soap_numba.power_spectrum_reduced if parallel else _soap_numba.power_spectrum_reduced_serial
     kernel(coeffs, prefactors, present, starts, bool(normalize), bool(mean), out)
     return out

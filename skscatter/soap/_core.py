@@ -164,14 +164,16 @@ def atom_rows(structures, model, backend, *, first_index=0, parallel=False, out=
     return rows
 
 
-def structure_rows(structures, model, backend, *, first_index=0, parallel=False, scratch=None):
+def structure_rows(structures, model, backend, *, first_index=0, parallel=False, out=None, scratch=None):
     """One row per structure: the sum (or mean) of its atoms' power spectra.
 
-    Parameters are those of :func:`atom_rows`.
+    Parameters are those of :func:`atom_rows`; ``out`` has one row per
+    structure.
 
     Returns
     -------
     rows : ndarray of shape (n_structures, n_features_out)
+        ``out`` when given.
     """
     pairs = _pairs(structures, model, first_index, parallel)
     sizes = np.array([len(s.numbers) for s in structures], dtype=np.int64)
@@ -180,12 +182,16 @@ def structure_rows(structures, model, backend, *, first_index=0, parallel=False,
     if backend == "numba":
         coeffs, present = _coefficients(pairs, model, parallel, scratch)
         return power_spectrum_reduced(
-            coeffs, model.prefactors, present, starts, normalize=model.normalize, mean=model.mean, parallel=parallel
+            coeffs, model.prefactors, present, starts, normalize=model.normalize, mean=model.mean, parallel=parallel,
+            out=out,
         )
     rows = to_host(_rows_xp(pairs, model, backend))
-    out = np.add.reduceat(rows, starts[:-1], axis=0)
+    sums = np.add.reduceat(rows, starts[:-1], axis=0)
     if model.mean:
-        out /= sizes[:, None]
+        sums /= sizes[:, None]
+    if out is None:
+        return sums
+    out[:] = sums
     return out
 
 

@@ -36,9 +36,9 @@ class _InPlace:
     """The output of a call, written in place by batches computed in this process.
 
     Batches run in threads (the default) write their rows straight into it,
-    so a per-atom matrix is neither allocated twice nor copied; pickled to a
-    worker process (a process-based joblib backend), it arrives empty and
-    the batch returns its rows instead.
+    so the output is neither allocated twice nor copied; pickled to a worker
+    process (a process-based joblib backend), it arrives empty and the batch
+    returns its rows instead.
     """
 
     def __init__(self, array):
@@ -346,19 +346,21 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         structures, backend = self._prepare(X)
         model = self._model
 
+        out = _InPlace(np.empty((len(structures), model.n_features_out)))
         scratch = Scratch()
 
         def task(batch, start, parallel):
-            return structure_rows(batch, model, backend, first_index=start, parallel=parallel, scratch=scratch)
+            rows = None if out.array is None else out.array[start : start + len(batch)]
+            return structure_rows(batch, model, backend, first_index=start, parallel=parallel, out=rows, scratch=scratch)
 
-        out = np.empty((len(structures), model.n_features_out))
         batches = run_batches(
             structures, task, backend=backend, n_jobs=self.n_jobs, batch_size=self.batch_size, verbose=self.verbose,
             label=type(self).__name__, bytes_per_atom=bytes_per_atom(model, backend),
         )
         for start, stop, rows in batches:
-            out[start:stop] = rows
-        return out
+            if not np.may_share_memory(rows, out.array):
+                out.array[start:stop] = rows
+        return out.array
 
     def transform_atoms(self, X):
         """Per-atom power spectra and the structure each atom belongs to.

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._backend import resolve_backend
 from ..structures import StructureInputMixin, check_structures
 from ..utils._params import N_JOBS, check_execution_params
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._core import Scratch, atom_rows, bytes_per_atom
 from ._descriptor import SOAPDescriptor, run_batches, validate_structures
 
@@ -141,7 +141,9 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "descriptor": [HasMethods(["fit", "transform_atoms"]), None],
+        # The kernel runs the fitted descriptor's model batch by batch, so it
+        # must be a SOAPDescriptor (or a subclass), not any transform_atoms.
+        "descriptor": [SOAPDescriptor, None],
         "n_representatives": [Interval(Integral, 1, None, closed="left")],
         "zeta": [Interval(Integral, 1, None, closed="left")],
         "selection": [StrOptions({"random", "fps"})],

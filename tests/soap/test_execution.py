@@ -139,3 +139,19 @@ def test_backend_is_resolved_at_transform_time(capsys):
             est.transform(mols)
     est.set_params(backend="numpy").transform(mols)
     assert "[SOAPDescriptor] 4/4 structures" in capsys.readouterr().err
+
+
+def test_process_workers_return_their_rows():
+    # Batches write into the output in place when they run in threads; in
+    # worker processes the output arrives empty and the rows come back.
+    from joblib import parallel_config
+
+    mols = _molecules(6, seed=28)
+    est = SOAPDescriptor(n_jobs=2, **ISSUE).fit(mols)
+    expected, atoms = est.transform(mols), est.transform_atoms(mols)[0]
+    kernel = SOAPSumKernel(SOAPDescriptor(**ISSUE), n_representatives=5, random_state=0, n_jobs=2).fit(mols)
+    phi = kernel.transform(mols)
+    with parallel_config(backend="loky"), config_context(working_memory=1e-3):
+        np.testing.assert_array_equal(est.transform(mols), expected)
+        np.testing.assert_array_equal(est.transform_atoms(mols)[0], atoms)
+        np.testing.assert_allclose(kernel.transform(mols), phi, rtol=1e-13)
