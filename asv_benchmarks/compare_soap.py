@@ -10,7 +10,9 @@ featomic``; both are optional)::
 
 Printed per library: median environments (atoms) per second over
 ``--repeats`` runs after one warm-up (numba compilation excluded), the
-ratio to dscribe with ``n_jobs=1``, and for skscatter the largest relative
+ratio to dscribe with ``n_jobs=1``, the median CPU time of the process per
+run (user seconds: on a shared machine it moves less than the wall time,
+and it shows what threads cost), and for skscatter the largest relative
 difference of the per-atom kernel ``P @ P.T`` to dscribe's (its features
 weighted by sqrt(2) off the diagonal).  ``per-atom`` returns the atoms'
 rows, ``sum`` one summed row per molecule (skscatter only: dscribe and
@@ -23,6 +25,7 @@ takes.
 import argparse
 import math
 import os
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -35,13 +38,16 @@ HYPERS = dict(r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
 
 
 def timed(fn, repeats):
+    """Median wall seconds, max/min spread, and median user-CPU seconds of ``repeats`` warm calls."""
     fn()  # warm-up: numba compilation, caches
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_utime
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times) / min(times)
+        cpu.append(resource.getrusage(resource.RUSAGE_SELF).ru_utime - before)
+    return statistics.median(times), max(times) / min(times), statistics.median(cpu)
 
 
 def main(argv=None):
@@ -104,10 +110,10 @@ def main(argv=None):
     except LookupError as exc:
         print(f"featomic skipped: {exc}")
 
-    base = next((t for name, t, _ in rows if name.startswith("dscribe 2 per-atom")), None)
-    for name, t, spread in rows:
+    base = next((t for name, t, *_ in rows if name.startswith("dscribe 2 per-atom")), None)
+    for name, t, spread, cpu in rows:
         ratio = f"{base / t:6.2f}x dscribe" if base else ""
-        print(f"{name:42s} {n_env / t:10.0f} env/s {len(mols) / t:9.0f} mol/s  {ratio}  (max/min {spread:.2f})")
+        print(f"{name:42s} {n_env / t:10.0f} env/s {len(mols) / t:9.0f} mol/s  {ratio}  cpu {cpu:6.2f} s  (max/min {spread:.2f})")
 
     if reference is not None:
         est = SOAPDescriptor(species=SPECIES, **hypers).fit(mols[:1])

@@ -11,11 +11,16 @@
   off-diagonal ``(s, n) != (s', n')`` entries, parallel over centres;
   ``power_spectrum_reduced`` sums them per structure in place.
 
-Callers (:mod:`skscatter.soap._descriptor`) build the CSR neighbour lists,
-check every index and allocate outputs; the kernels do not check bounds.
+The dispatcher (:mod:`skscatter._kernels.soap`) checks every shape, dtype
+and index range and allocates the outputs; the kernels do not check
+bounds.  The four parallel kernels have serial twins (``*_serial``)
+compiled from the same source, used when one thread is requested; each
+output row is computed by one thread in a fixed order, so results do not
+depend on the thread count.
 """
 
 import math
+import types
 
 import numpy as np
 from numba import njit, prange
@@ -101,8 +106,51 @@ def radial_constants(alphas, eta):
     return const, expo
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, betas, eta, out):
+@njit(cache=True, fastmath=True, nogil=True)
+def _centre_gto(first, stop, nbr_vec, nbr_species, nbr_weight, betas, eta, const, expo, norms, c):
+    """One centre's coefficients ``c[s, lm, n]`` from its pairs ``first:stop`` (GTO basis).
+
+    Shared by the threaded kernel and its serial twin, so that both run the
+    same compiled arithmetic and agree to the last bit.
+    """
+    S, n_lm, n_max = c.shape
+    l_max = norms.shape[0] - 1
+    Q = np.empty((l_max + 1, l_max + 1))
+    Y = np.empty(n_lm)
+    prim = np.empty(n_max)
+    acc = np.zeros((S, n_lm, n_max))
+    for p in range(first, stop):
+        dx = nbr_vec[p, 0]
+        dy = nbr_vec[p, 1]
+        dz = nbr_vec[p, 2]
+        r2 = dx * dx + dy * dy + dz * dz
+        r = math.sqrt(r2)
+        s = nbr_species[p]
+        w = nbr_weight[p]
+        if w == 0.0:
+            continue
+        top = _neighbour_harmonics(dx, dy, dz, r, l_max, norms, Q, Y)
+        b = 2.0 * eta * r
+        bl = w
+        for l in range(top + 1):
+            for k in range(n_max):
+                prim[k] = const[l, k] * bl * math.exp(expo[l, k] * r2)
+            for lm in range(l * l, (l + 1) * (l + 1)):
+                y = Y[lm]
+                for k in range(n_max):
+                    acc[s, lm, k] += prim[k] * y
+            bl *= b
+    for s in range(S):
+        for l in range(l_max + 1):
+            for lm in range(l * l, (l + 1) * (l + 1)):
+                for n in range(n_max):
+                    v = 0.0
+                    for k in range(n_max):
+                        v += betas[l, n, k] * acc[s, lm, k]
+                    c[s, lm, n] = v
+
+
+def _expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, betas, eta, out):
     """out[i, s, lm, n]: coefficients of centre i's species-s density on g_nl Y_lm.
 
     ``offsets`` (n_centres + 1,) CSR into the neighbour arrays: ``nbr_vec``
@@ -113,90 +161,55 @@ def expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, be
     overwritten.  Primitive projections are accumulated first and the
     Löwdin matrices applied once per centre, not once per neighbour.
     """
-    n_centres = offsets.shape[0] - 1
-    l_max = alphas.shape[0] - 1
-    n_max = alphas.shape[1]
-    n_lm = (l_max + 1) * (l_max + 1)
-    S = out.shape[1]
-    norms = legendre_norms(l_max)
+    norms = legendre_norms(alphas.shape[0] - 1)
     const, expo = radial_constants(alphas, eta)
-    for i in prange(n_centres):
-        Q = np.empty((l_max + 1, l_max + 1))
-        Y = np.empty(n_lm)
-        prim = np.empty(n_max)
-        acc = np.zeros((S, n_lm, n_max))
-        for p in range(offsets[i], offsets[i + 1]):
-            dx = nbr_vec[p, 0]
-            dy = nbr_vec[p, 1]
-            dz = nbr_vec[p, 2]
-            r2 = dx * dx + dy * dy + dz * dz
-            r = math.sqrt(r2)
-            s = nbr_species[p]
-            w = nbr_weight[p]
-            if w == 0.0:
-                continue
-            top = _neighbour_harmonics(dx, dy, dz, r, l_max, norms, Q, Y)
-            b = 2.0 * eta * r
-            bl = w
-            for l in range(top + 1):
-                for k in range(n_max):
-                    prim[k] = const[l, k] * bl * math.exp(expo[l, k] * r2)
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    y = Y[lm]
-                    for k in range(n_max):
-                        acc[s, lm, k] += prim[k] * y
-                bl *= b
-        c = out[i]
-        for s in range(S):
-            for l in range(l_max + 1):
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    for n in range(n_max):
-                        v = 0.0
-                        for k in range(n_max):
-                            v += betas[l, n, k] * acc[s, lm, k]
-                        c[s, lm, n] = v
+    for i in prange(offsets.shape[0] - 1):
+        _centre_gto(offsets[i], offsets[i + 1], nbr_vec, nbr_species, nbr_weight, betas, eta, const, expo, norms, out[i])
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, table, h, out):
+@njit(cache=True, fastmath=True, nogil=True)
+def _centre_tabulated(first, stop, nbr_vec, nbr_species, nbr_weight, table, h, norms, c):
+    """One centre's coefficients ``c[s, lm, n]`` from its pairs ``first:stop`` (spline table)."""
+    n_intervals, L1, n_max, _ = table.shape
+    l_max = L1 - 1
+    Q = np.empty((L1, L1))
+    Y = np.empty(L1 * L1)
+    R = np.empty(n_max)
+    c[:, :, :] = 0.0
+    for p in range(first, stop):
+        w = nbr_weight[p]
+        if w == 0.0:
+            continue
+        dx = nbr_vec[p, 0]
+        dy = nbr_vec[p, 1]
+        dz = nbr_vec[p, 2]
+        r = math.sqrt(dx * dx + dy * dy + dz * dz)
+        s = nbr_species[p]
+        top = _neighbour_harmonics(dx, dy, dz, r, l_max, norms, Q, Y)
+        j = min(int(r / h), n_intervals - 1)
+        t = r - j * h
+        for l in range(top + 1):
+            for n in range(n_max):
+                k = table[j, l, n]
+                R[n] = w * (((k[0] * t + k[1]) * t + k[2]) * t + k[3])
+            for lm in range(l * l, (l + 1) * (l + 1)):
+                y = Y[lm]
+                for n in range(n_max):
+                    c[s, lm, n] += R[n] * y
+
+
+def _expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, table, h, out):
     """out[i, s, lm, n] as ``expansion_coefficients``, radial projections from a spline table.
 
     ``table`` (n_intervals, l_max + 1, n_max, 4) holds cubic coefficients of
     ``R_nl`` on intervals of width ``h`` (highest power first, see
     :func:`skscatter.soap._basis.radial_integral_table`); distances beyond the
-    table are clamped to its last interval (callers size it to the cutoff).
+    table are clamped to its last interval (the dispatcher checks that it
+    covers every pair).
     """
-    n_centres = offsets.shape[0] - 1
-    n_intervals, L1, n_max, _ = table.shape
-    l_max = L1 - 1
-    n_lm = L1 * L1
-    norms = legendre_norms(l_max)
-    for i in prange(n_centres):
-        Q = np.empty((L1, L1))
-        Y = np.empty(n_lm)
-        R = np.empty(n_max)
-        c = out[i]
-        c[:, :, :] = 0.0
-        for p in range(offsets[i], offsets[i + 1]):
-            w = nbr_weight[p]
-            if w == 0.0:
-                continue
-            dx = nbr_vec[p, 0]
-            dy = nbr_vec[p, 1]
-            dz = nbr_vec[p, 2]
-            r = math.sqrt(dx * dx + dy * dy + dz * dz)
-            s = nbr_species[p]
-            top = _neighbour_harmonics(dx, dy, dz, r, l_max, norms, Q, Y)
-            j = min(int(r / h), n_intervals - 1)
-            t = r - j * h
-            for l in range(top + 1):
-                for n in range(n_max):
-                    k = table[j, l, n]
-                    R[n] = w * (((k[0] * t + k[1]) * t + k[2]) * t + k[3])
-                for lm in range(l * l, (l + 1) * (l + 1)):
-                    y = Y[lm]
-                    for n in range(n_max):
-                        c[s, lm, n] += R[n] * y
+    norms = legendre_norms(table.shape[1] - 1)
+    for i in prange(offsets.shape[0] - 1):
+        _centre_tabulated(offsets[i], offsets[i + 1], nbr_vec, nbr_species, nbr_weight, table, h, norms, out[i])
 
 
 @njit(cache=True, fastmath=True, nogil=True)
@@ -231,8 +244,7 @@ def _atom_row(c, prefactors, present, block, row):
                         col += 1
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def power_spectrum(coeffs, prefactors, present, out):
+def _power_spectrum(coeffs, prefactors, present, out):
     """Per-centre power spectra, dscribe's order, sqrt(2) off the diagonal.
 
     Row layout: for species s1 <= s2, for l, for n (and n' >= n when
@@ -245,8 +257,29 @@ def power_spectrum(coeffs, prefactors, present, out):
         _atom_row(coeffs[i], prefactors, present[i], block, out[i])
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
-def power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean, out):
+@njit(cache=True, fastmath=True, nogil=True)
+def _structure_row(coeffs, prefactors, present, first, stop, normalize, mean, block, row, acc):
+    """Sum (or mean) of the rows of centres ``first:stop`` into ``acc``; ``block``, ``row`` are scratch."""
+    F = acc.shape[0]
+    acc[:] = 0.0
+    for i in range(first, stop):
+        _atom_row(coeffs[i], prefactors, present[i], block, row)
+        scale = 1.0
+        if normalize:
+            norm = 0.0
+            for t in range(F):
+                norm += row[t] * row[t]
+            if norm > 0.0:
+                scale = 1.0 / math.sqrt(norm)
+        for t in range(F):
+            acc[t] += row[t] * scale
+    if mean and stop > first:
+        inv = 1.0 / (stop - first)
+        for t in range(F):
+            acc[t] *= inv
+
+
+def _power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean, out):
     """Sum (or mean) of the atoms' power spectra per structure, without per-atom storage.
 
     ``starts`` (n_structures + 1,) are the structures' first centres.
@@ -257,20 +290,28 @@ def power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean,
     for b in prange(starts.shape[0] - 1):
         block = np.empty((n_max, n_max))
         row = np.empty(F)
-        acc = out[b]
-        acc[:] = 0.0
-        for i in range(starts[b], starts[b + 1]):
-            _atom_row(coeffs[i], prefactors, present[i], block, row)
-            scale = 1.0
-            if normalize:
-                norm = 0.0
-                for t in range(F):
-                    norm += row[t] * row[t]
-                if norm > 0.0:
-                    scale = 1.0 / math.sqrt(norm)
-            for t in range(F):
-                acc[t] += row[t] * scale
-        if mean and starts[b + 1] > starts[b]:
-            inv = 1.0 / (starts[b + 1] - starts[b])
-            for t in range(F):
-                acc[t] *= inv
+        _structure_row(coeffs, prefactors, present, starts[b], starts[b + 1], normalize, mean, block, row, out[b])
+
+def _compile(fn, parallel, **options):
+    """``fn`` compiled with or without threads, each variant with its own on-disk cache entry.
+
+    numba's cache keys a function by its qualified name, signature and
+    bytecode, not by its compile options: two dispatchers of one Python
+    function would load each other's machine code (the serial twin then
+    launching threads, or the parallel one running serially).  The serial
+    twin is compiled from a copy named ``<name>_serial``.
+    """
+    if not parallel:
+        fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__, fn.__closure__)
+        fn.__qualname__ = fn.__name__
+    return njit(parallel=parallel, cache=True, nogil=True, **options)(fn)
+
+
+expansion_coefficients = _compile(_expansion_coefficients, parallel=True, fastmath=True)
+expansion_coefficients_serial = _compile(_expansion_coefficients, parallel=False, fastmath=True)
+expansion_coefficients_tabulated = _compile(_expansion_coefficients_tabulated, parallel=True, fastmath=True)
+expansion_coefficients_tabulated_serial = _compile(_expansion_coefficients_tabulated, parallel=False, fastmath=True)
+power_spectrum = _compile(_power_spectrum, parallel=True, fastmath=True)
+power_spectrum_serial = _compile(_power_spectrum, parallel=False, fastmath=True)
+power_spectrum_reduced = _compile(_power_spectrum_reduced, parallel=True, fastmath=True)
+power_spectrum_reduced_serial = _compile(_power_spectrum_reduced, parallel=False, fastmath=True)

@@ -7,19 +7,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import import_cupy, to_host
-from .._config import get_config
-from .._kernels import _soap_xp
-from .._kernels._soap_numba import (
-    expansion_coefficients,
-    expansion_coefficients_tabulated,
-    power_spectrum,
-    power_spectrum_reduced,
-)
-from ..utils._parallel import effective_n_jobs as effective_n_threads, limit_numba_threads
+from .._backend import resolve_backend
+from .._kernels.soap import feature_index, n_features
 from ..structures import StructureInputMixin, check_species, check_structures
 from ..structures._input import resolve_species
-from ..structures._neighbors import neighbour_list
+from ..structures._neighbors import check_distinct_atoms, check_periodic_images
+from ..utils._parallel import plan_execution
+from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, VERBOSE, check_execution_params
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._basis import (
     gto_basis,
@@ -28,10 +22,65 @@ from ._basis import (
     radial_integral_table,
     soap_prefactor,
 )
+from ._core import Scratch, SoapModel, atom_rows, bytes_per_atom, radial_basis, structure_rows
 
 # dscribe's neighbour padding: a Gaussian of width sigma centred this far
 # beyond r_cut still reaches 1e-3 of its peak at r_cut.
 _PADDING_DECAY = 1e-3
+# Past a few thousand structures a batch gains nothing; the working memory
+# usually cuts it sooner (by atoms).
+_MAX_BATCH = 4096
+
+
+class _InPlace:
+    """The output of a call, written in place by batches computed in this process.
+
+    Batches run in threads (the default) write their rows straight into it,
+    so the output is neither allocated twice nor copied; pickled to a worker
+    process (a process-based joblib backend), it arrives empty and the batch
+    returns its rows instead.
+    """
+
+    def __init__(self, array):
+        self.array = array
+
+    def __reduce__(self):
+        return _InPlace, (None,)
+
+
+def validate_structures(X, model, owner):
+    """The transform-time gate: structures, species known to the model, bounded periodic images."""
+    structures = check_structures(X)
+    check_species(structures, model.species, owner=owner)
+    check_periodic_images(
+        structures, model.neighbour_cutoff, padding=model.neighbour_cutoff - model.r_cut, parameter="r_cut"
+    )
+    return structures
+
+
+def run_batches(structures, task, *, backend, n_jobs, batch_size, verbose, label, bytes_per_atom):
+    """Run ``task(batch, start, parallel)`` over batches of structures cut by atoms; yields ``(start, stop, result)``.
+
+    The one plan of every SOAP transform (:func:`plan_execution`): ``n_jobs``
+    CPU threads, as concurrent batches with serial kernels or as threads
+    inside one batch's kernels.
+    """
+    sizes = [len(s.numbers) for s in structures]
+    plan = plan_execution(
+        len(structures),
+        backend=backend,
+        n_jobs=n_jobs,
+        batch_size=batch_size,
+        bytes_per_sample=bytes_per_atom,
+        max_batch=_MAX_BATCH,
+        sizes=sizes,
+    )
+    parallel = plan.threads > 1
+
+    def one(start, stop):
+        return task(structures[start:stop], start, parallel)
+
+    yield from plan.run(one, numba_parallel=parallel, verbose=verbose, label=label, unit="structures")
 
 
 class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
@@ -97,16 +146,26 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         normalised SOAP kernel).
     backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
         Who computes the expansion and the power spectra.  ``"numba"``
-        (what ``"auto"`` means): fused kernels, parallel over atoms.
-        ``"numpy"``: the same quantities as array expressions in float64
-        (a slower, readable reference).  ``"cupy"``: those array
-        expressions on the GPU.  Neighbour lists are always built on the
-        CPU, and the output is always a NumPy array.
+        (what ``"auto"`` means): fused kernels.  ``"numpy"``: the same
+        quantities as array expressions in float64 (a slower, readable
+        reference).  ``"cupy"``: those array expressions on the GPU.
+        Neighbour lists are always built on the CPU, and the output is
+        always a NumPy array.  Resolved at transform time: a model fitted
+        on a CPU machine transforms on a GPU.
     n_jobs : int, default=None
-        numba threads (atoms in parallel); no processes are started.
-        ``None`` means 1, ``-1`` all cores.
+        CPU threads one call may use: batches of structures run
+        concurrently (threads, through :class:`joblib.Parallel`), or a
+        single batch runs its numba kernels on ``n_jobs`` threads.
+        ``None`` means 1 unless in a :func:`joblib.parallel_config`
+        context; ``-1`` means all cores.  Results do not depend on it.
     verbose : int, default=0
-        Print progress every ``verbose`` batches.
+        Progress on stderr: about ten messages for 1, one per batch from 2.
+    batch_size : int or "auto", default="auto"
+        Structures per batch.  ``"auto"`` cuts batches by atoms so that the
+        temporaries of the batches in flight fit
+        ``skscatter.get_config()["working_memory"]`` MiB: memory stays
+        bounded by the batch, whatever the number of structures (the
+        output itself excepted).
 
     Attributes
     ----------
@@ -114,6 +173,20 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Sorted atomic numbers.
     n_features_out_ : int
         ``(S n_max)(S n_max + 1) / 2 * (l_max + 1)`` for S species.
+    neighbour_cutoff_ : float
+        Distance (Å) within which neighbours enter an atom's density:
+        ``r_cut`` plus ``sigma sqrt(2 ln 1000)`` without a cutoff function,
+        ``r_cut`` with ``"shifted_cosine"``.
+
+    Notes
+    -----
+    Periodic structures (``pbc`` true along an axis) are wrapped into their
+    cell before the neighbour search, so moving any atom by a lattice
+    vector (an unwrapped molecular-dynamics frame) leaves the output
+    unchanged.  A cell so thin that the cutoff would reach an unbounded
+    number of periodic images is refused at once, with the largest
+    ``r_cut`` it allows; two atoms at the same position (also an atom on a
+    periodic image of another) are refused too.
 
     Examples
     --------
@@ -139,9 +212,10 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         "centre_weight": [Interval(Real, 0, None, closed="left")],
         "reduction": [StrOptions({"sum", "mean"})],
         "normalize": ["boolean"],
-        "backend": [StrOptions({"auto", "numba", "numpy", "cupy"})],
-        "n_jobs": [Integral, None],
-        "verbose": ["verbose"],
+        "backend": BACKEND,
+        "n_jobs": N_JOBS,
+        "verbose": VERBOSE,
+        "batch_size": BATCH_SIZE,
     }
 
     def __init__(
@@ -160,6 +234,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         backend="auto",
         n_jobs=None,
         verbose=0,
+        batch_size="auto",
     ):
         self.species = species
         self.r_cut = r_cut
@@ -175,10 +250,11 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         self.backend = backend
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.batch_size = batch_size
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Learn (or check) the species and build the radial basis.
+        """Learn (or check) the species, build the radial basis and check the structures.
 
         Parameters
         ----------
@@ -190,126 +266,69 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : SOAPDescriptor
+            The fitted descriptor.
         """
         structures = check_structures(X)
         species = resolve_species(self.species, structures)
         if self.cutoff_function == "shifted_cosine" and self.cutoff_width > self.r_cut:
-            raise ValueError(f"cutoff_width={self.cutoff_width} exceeds r_cut={self.r_cut}; it must be at most r_cut.")
+            raise ValueError(
+                f"cutoff_width={self.cutoff_width} exceeds r_cut={self.r_cut}; it must be at most r_cut "
+                "(lower cutoff_width or raise r_cut)."
+            )
+        model = self._resolve_model(species)
+        # The geometry checks transform makes anyway, here too: a bad
+        # training set fails in fit, whose input is never computed on.
+        check_periodic_images(structures, model.neighbour_cutoff, padding=model.neighbour_cutoff - model.r_cut)
+        check_distinct_atoms(structures)
         self.species_ = species
-        self._build()
-        S = len(self.species_)
-        self.n_features_out_ = (S * self.n_max) * (S * self.n_max + 1) // 2 * (self.l_max + 1)
+        self.n_features_out_ = model.n_features_out
+        self.neighbour_cutoff_ = model.neighbour_cutoff
+        self._model = model
         return self
 
-    def _build(self):
-        # Packed-column index of the array backends (a few ms; built once per fit, not per batch).
-        self._feature_index = _soap_xp.feature_index(len(self.species_), int(self.n_max), int(self.l_max))
-        if self.rbf == "gto":
-            self._alphas, self._betas = gto_basis(float(self.r_cut), int(self.n_max), int(self.l_max))
-        else:
-            r_cut = float(self.r_cut)
-            W = polynomial_basis(r_cut, int(self.n_max))
-            self._radial_table, self._radial_step = radial_integral_table(
-                lambda r, l: polynomial_radial_functions(r, r_cut, W),
-                int(self.l_max),
-                float(self.sigma),
-                x_max=r_cut,
-                r_max=self.neighbour_cutoff_,
-            )
-        self._prefactors = np.array([soap_prefactor(l) for l in range(self.l_max + 1)])
-        lookup = np.full(119, -1, dtype=np.int64)
-        lookup[self.species_] = np.arange(len(self.species_))
-        self._lookup = lookup
-
-    @property
-    def neighbour_cutoff_(self):
-        """Distance (Å) within which neighbours enter an atom's density."""
-        check_is_fitted(self)
+    def _resolve_model(self, species):
+        """Every model parameter, resolved into the frozen :class:`SoapModel`."""
+        r_cut, sigma, n_max, l_max = float(self.r_cut), float(self.sigma), int(self.n_max), int(self.l_max)
         if self.cutoff_function is None:
-            return self.r_cut + self.sigma * math.sqrt(-2 * math.log(_PADDING_DECAY))
-        return float(self.r_cut)
-
-    # -- batches -------------------------------------------------------------
-
-    def _batches(self, structures):
-        """Consecutive slices of structures holding about the working memory's worth of atoms."""
-        S, L1 = len(self.species_), self.l_max + 1
-        bytes_per_atom = 8 * (self.n_features_out_ + S * self.n_max * L1**2)
-        if self.backend in ("numpy", "cupy"):
-            # Array expressions also hold every l's (S n_max)^2 product block
-            # and a few per-pair arrays (allowing about 64 neighbours per atom).
-            bytes_per_atom += 8 * (L1 * (S * self.n_max) ** 2 + 4 * 64 * L1**2 * self.n_max)
-        budget = max(1, int(get_config()["working_memory"] * 2**20 // bytes_per_atom))
-        start, atoms = 0, 0
-        for i, s in enumerate(structures):
-            atoms += len(s.numbers)
-            if atoms >= budget:
-                yield start, i + 1
-                start, atoms = i + 1, 0
-        if start < len(structures):
-            yield start, len(structures)
-
-    def _pairs(self, structures):
-        """Neighbour pairs of a batch: CSR offsets, centre, vectors, species index and weight."""
-        numbers = np.concatenate([s.numbers for s in structures])
-        offsets, nbr, vec = neighbour_list(structures, self.neighbour_cutoff_)
-        nbr_species = self._lookup[numbers][nbr]
-        r = np.sqrt((vec**2).sum(axis=1))
-        if self.cutoff_function == "shifted_cosine":
-            w = self.cutoff_width
-            inner = self.r_cut - w
-            weight = np.where(r <= inner, 1.0, 0.5 * (1 + np.cos(np.pi * (np.clip(r, inner, self.r_cut) - inner) / w)))
+            neighbour_cutoff = r_cut + sigma * math.sqrt(-2 * math.log(_PADDING_DECAY))
         else:
-            weight = np.ones_like(r)
-        # The centre's own Gaussian: zero vector and the same atom index.
-        centre_of = np.repeat(np.arange(len(numbers)), np.diff(offsets))
-        own = (r == 0.0) & (nbr == centre_of)
-        weight = np.where(own, float(self.centre_weight), weight)
-        return len(numbers), offsets, centre_of, vec, nbr_species, weight
-
-    def _coefficients(self, structures):
-        """Expansion coefficients (n_atoms, S, n_lm, n_max) and species-presence mask of a batch (numba)."""
-        n_atoms, offsets, centre_of, vec, nbr_species, weight = self._pairs(structures)
-        S = len(self.species_)
-        coeffs = np.empty((n_atoms, S, (self.l_max + 1) ** 2, self.n_max))
+            neighbour_cutoff = r_cut
         if self.rbf == "gto":
-            eta = 1.0 / (2.0 * self.sigma**2)
-            expansion_coefficients(offsets, vec, nbr_species, weight, self._alphas, self._betas, eta, coeffs)
+            alphas, betas = gto_basis(r_cut, n_max, l_max)
+            radial = radial_basis("gto", alphas=alphas, betas=betas, eta=1.0 / (2.0 * sigma**2))
         else:
-            expansion_coefficients_tabulated(
-                offsets, vec, nbr_species, weight, self._radial_table, self._radial_step, coeffs
+            W = polynomial_basis(r_cut, n_max)
+            table, step = radial_integral_table(
+                lambda r, l: polynomial_radial_functions(r, r_cut, W), l_max, sigma, x_max=r_cut, r_max=neighbour_cutoff
             )
-        present = np.zeros((n_atoms, S), dtype=np.bool_)
-        present[centre_of[weight > 0], nbr_species[weight > 0]] = True
-        return coeffs, present
-
-    def _atom_rows_xp(self, structures, xp):
-        """Per-atom rows of a batch with array expressions (backend "numpy" or "cupy")."""
-        n_atoms, _, centre_of, vec, nbr_species, weight = self._pairs(structures)
-        if self.rbf == "gto":
-            eta = 1.0 / (2.0 * self.sigma**2)
-            radial = lambda r: _soap_xp.radial_gto(r, self._alphas, self._betas, eta, xp)  # noqa: E731
-        else:
-            table = xp.asarray(self._radial_table)
-            radial = lambda r: _soap_xp.radial_tabulated(r, table, self._radial_step, xp)  # noqa: E731
-        coeffs = _soap_xp.expansion_coefficients(
-            xp.asarray(centre_of), xp.asarray(vec), xp.asarray(nbr_species), xp.asarray(weight),
-            radial, n_atoms, len(self.species_), xp,
+            radial = radial_basis("spline", table=table, step=step)
+        lookup = np.full(119, -1, dtype=np.int64)
+        lookup[species] = np.arange(len(species))
+        return SoapModel(
+            species=species,
+            lookup=lookup,
+            n_max=n_max,
+            l_max=l_max,
+            radial=radial,
+            prefactors=np.array([soap_prefactor(l) for l in range(l_max + 1)]),
+            # The array backends' packed-column index: built once per fit, not per batch.
+            feature_index=feature_index(len(species), n_max, l_max),
+            r_cut=r_cut,
+            neighbour_cutoff=neighbour_cutoff,
+            cosine_width=float(self.cutoff_width) if self.cutoff_function == "shifted_cosine" else None,
+            centre_weight=float(self.centre_weight),
+            mean=self.reduction == "mean",
+            normalize=bool(self.normalize),
+            n_features_out=n_features(len(species), n_max, l_max),
         )
-        rows = _soap_xp.power_spectrum(coeffs, xp.asarray(self._prefactors), self._feature_index, xp)
-        if self.normalize:
-            norm = xp.sqrt((rows * rows).sum(axis=1, keepdims=True))
-            rows = rows / xp.where(norm > 0, norm, 1.0)
-        return rows
-
-    def _array_module(self):
-        return import_cupy("SOAPDescriptor(backend='cupy')") if self.backend == "cupy" else np
 
     def _prepare(self, X):
+        """Validate the execution parameters and the input; resolve the backend."""
         check_is_fitted(self)
-        structures = check_structures(X)
-        check_species(structures, self.species_)
-        return structures
+        check_execution_params(self)
+        structures = validate_structures(X, self._model, type(self).__name__)
+        backend = resolve_backend(self.backend, X, owner=type(self).__name__, supported=("numpy", "numba", "cupy"))
+        return structures, backend
 
     def transform(self, X):
         """One row per structure: the sum (or mean) of its atoms' power spectra.
@@ -317,31 +336,31 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
+            See :mod:`skscatter.structures`.
 
         Returns
         -------
-        S : ndarray of shape (n_structures, n_features_out_), float64
+        X_new : ndarray of shape (n_structures, n_features_out_), float64
+            Summed (or averaged) power spectra.
         """
-        structures = self._prepare(X)
-        out = np.empty((len(structures), self.n_features_out_))
-        with limit_numba_threads(effective_n_threads(self.n_jobs)):
-            for k, (a, b) in enumerate(self._batches(structures)):
-                sizes = np.array([len(s.numbers) for s in structures[a:b]])
-                starts = np.concatenate([[0], np.cumsum(sizes)])
-                if self.backend in ("auto", "numba"):
-                    coeffs, present = self._coefficients(structures[a:b])
-                    power_spectrum_reduced(
-                        coeffs, self._prefactors, present, starts, bool(self.normalize), self.reduction == "mean", out[a:b]
-                    )
-                else:
-                    xp = self._array_module()
-                    rows = to_host(self._atom_rows_xp(structures[a:b], xp))
-                    out[a:b] = np.add.reduceat(rows, starts[:-1], axis=0)
-                    if self.reduction == "mean":
-                        out[a:b] /= sizes[:, None]
-                if self.verbose and (k + 1) % self.verbose == 0:
-                    print(f"[SOAPDescriptor] {b}/{len(structures)} structures")
-        return out
+        structures, backend = self._prepare(X)
+        model = self._model
+
+        out = _InPlace(np.empty((len(structures), model.n_features_out)))
+        scratch = Scratch()
+
+        def task(batch, start, parallel):
+            rows = None if out.array is None else out.array[start : start + len(batch)]
+            return structure_rows(batch, model, backend, first_index=start, parallel=parallel, out=rows, scratch=scratch)
+
+        batches = run_batches(
+            structures, task, backend=backend, n_jobs=self.n_jobs, batch_size=self.batch_size, verbose=self.verbose,
+            label=type(self).__name__, bytes_per_atom=bytes_per_atom(model, backend),
+        )
+        for start, stop, rows in batches:
+            if not np.may_share_memory(rows, out.array):
+                out.array[start:stop] = rows
+        return out.array
 
     def transform_atoms(self, X):
         """Per-atom power spectra and the structure each atom belongs to.
@@ -349,29 +368,50 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
+            See :mod:`skscatter.structures`.
 
         Returns
         -------
         P : ndarray of shape (n_atoms, n_features_out_), float64
             Rows in the order of the structures, then of their atoms.
         structure_index : ndarray of shape (n_atoms,), int
+            The structure of each row.
         """
-        structures = self._prepare(X)
-        sizes = np.array([len(s.numbers) for s in structures])
-        first = np.concatenate([[0], np.cumsum(sizes)])
-        P = np.empty((first[-1], self.n_features_out_))
-        with limit_numba_threads(effective_n_threads(self.n_jobs)):
-            for a, b in self._batches(structures):
-                rows = P[first[a] : first[b]]  # written in place, no per-batch copies
-                if self.backend in ("auto", "numba"):
-                    coeffs, present = self._coefficients(structures[a:b])
-                    power_spectrum(coeffs, self._prefactors, present, rows)
-                    if self.normalize:
-                        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), np.finfo(float).tiny)
-                else:
-                    rows[:] = to_host(self._atom_rows_xp(structures[a:b], self._array_module()))
-        owner = np.repeat(np.arange(len(structures)), sizes)
-        return P, owner
+        structures, backend = self._prepare(X)
+        return self._atom_rows(
+            structures, backend=backend, n_jobs=self.n_jobs, batch_size=self.batch_size, verbose=self.verbose,
+            label=type(self).__name__,
+        )
+
+    def _atom_rows(self, structures, *, backend, n_jobs, batch_size, verbose, label):
+        """``transform_atoms`` of validated structures with the given execution settings.
+
+        Reads only the fitted model, never the estimator's parameters, and
+        changes nothing on it: other estimators holding a fitted descriptor
+        (``SOAPSumKernel.descriptor_``) call it with their own settings, from
+        any thread.
+        """
+        model = self._model
+        sizes = np.array([len(s.numbers) for s in structures], dtype=np.int64)
+        first = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=first[1:])
+        P = _InPlace(np.empty((first[-1], model.n_features_out)))
+
+        scratch = Scratch()
+
+        def task(batch, start, parallel):
+            rows = None if P.array is None else P.array[first[start] : first[start + len(batch)]]
+            return atom_rows(batch, model, backend, first_index=start, parallel=parallel, out=rows, scratch=scratch)
+
+        batches = run_batches(
+            structures, task, backend=backend, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose, label=label,
+            # Rows are written into the output, not held per batch.
+            bytes_per_atom=bytes_per_atom(model, backend),
+        )
+        for start, stop, rows in batches:
+            if not np.may_share_memory(rows, P.array):
+                P.array[first[start] : first[stop]] = rows
+        return P.array, np.repeat(np.arange(len(structures)), sizes)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` in column order.
@@ -384,14 +424,16 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         names : ndarray of str
+            One name per output column.
         """
         check_is_fitted(self)
+        model = self._model
         names = []
-        Zs = self.species_.tolist()
+        Zs = model.species.tolist()
         for i, z1 in enumerate(Zs):
             for z2 in Zs[i:]:
-                for l in range(self.l_max + 1):
-                    for n in range(self.n_max):
-                        for n2 in range(n if z1 == z2 else 0, self.n_max):
+                for l in range(model.l_max + 1):
+                    for n in range(model.n_max):
+                        for n2 in range(n if z1 == z2 else 0, model.n_max):
                             names.append(f"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}")
         return np.asarray(names, dtype=object)

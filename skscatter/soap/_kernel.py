@@ -12,16 +12,50 @@ against the training structures, for ``KernelRidge(kernel="precomputed")``.
 """
 
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._config import get_config
+from .._backend import resolve_backend
 from ..structures import StructureInputMixin, check_structures
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
-from ._descriptor import SOAPDescriptor
+from ..utils._params import N_JOBS, check_execution_params
+from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ._core import Scratch, atom_rows, bytes_per_atom
+from ._descriptor import SOAPDescriptor, run_batches, validate_structures
+
+
+class _KernelModel(NamedTuple):
+    """What ``SOAPSumKernel.fit`` resolved: the function ``transform`` computes."""
+
+    zeta: int
+    targets: np.ndarray  # (T, n_features) unit rows: representatives, or every training atom (exact)
+    target_centres: np.ndarray  # (T,) atomic number of each target's central atom
+    projection: np.ndarray  # (M, M) K_MM^(-1/2), or None
+    target_structures: np.ndarray  # (n_train + 1,) column starts of each training structure (exact), or None
+    n_features_out: int
+
+
+def _kernel(rows, centres, targets, target_centres, zeta):
+    # Environments are only compared with environments around the same
+    # element (as in GAP, one kernel per centre species).
+    k = (rows @ targets.T) ** zeta
+    k *= centres[:, None] == target_centres[None, :]
+    return k
+
+
+def _kernel_rows(batch, descriptor, model, backend, first_index, parallel, scratch):
+    """``Phi`` (or the exact sum kernel) of a batch of structures, from the fitted models only."""
+    rows = atom_rows(batch, descriptor, backend, first_index=first_index, parallel=parallel, scratch=scratch)
+    centres = np.concatenate([s.numbers for s in batch])
+    k = _kernel(rows, centres, model.targets, model.target_centres, model.zeta)
+    sizes = np.array([len(s.numbers) for s in batch])
+    out = np.add.reduceat(k, np.concatenate([[0], np.cumsum(sizes)[:-1]]), axis=0)
+    if model.target_structures is not None:
+        return np.add.reduceat(out, model.target_structures[:-1], axis=1)
+    return out @ model.projection if model.projection is not None else out
 
 
 def _farthest_point(rows, m, rng):
@@ -47,8 +81,10 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
     descriptor : SOAPDescriptor, default=None
         Computes the per-atom power spectra (cloned in ``fit``; None:
         ``SOAPDescriptor()``).  Its ``reduction`` and ``normalize`` are
-        overridden: the kernel needs unit-normalised per-atom rows.  GridSearchCV reaches its
-        parameters as ``descriptor__r_cut`` etc.
+        overridden: the kernel needs unit-normalised per-atom rows.  Its
+        ``backend``, ``batch_size`` and ``verbose`` decide how the rows are
+        computed (those of the fitted clone ``descriptor_``).
+        GridSearchCV reaches its parameters as ``descriptor__r_cut`` etc.
     n_representatives : int, default=2000
         Number ``M`` of representative environments (``mode="sparse"``).
     zeta : int, default=2
@@ -69,18 +105,26 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         ``K_MM`` below ``jitter`` times its largest eigenvalue (or machine
         epsilon times it, whichever is larger) are dropped.
     random_state : int, RandomState or None, default=None
+        Seeds the choice of representatives.
     n_jobs : int, default=None
-        Passed to the descriptor (numba threads).
+        CPU threads one call (``fit`` or ``transform``) may use, as in
+        :class:`SOAPDescriptor`; ``None`` means the descriptor's ``n_jobs``.
+        May change after ``fit``.
 
     Attributes
     ----------
     descriptor_ : SOAPDescriptor
+        The fitted clone of ``descriptor``.
     representatives_ : ndarray of shape (M, n_features)
         Unit-normalised representative environments (sparse mode).
     representative_centres_ : ndarray of shape (M,)
         Atomic number of each representative's central atom.
     projection_ : ndarray of shape (M, M) or None
         ``K_MM^(-1/2)`` (sparse mode with ``whiten``).
+    train_atoms_ : ndarray of shape (n_train_atoms, n_features)
+        Unit-normalised training environments (exact mode).
+    n_features_out_ : int
+        ``M`` (sparse mode) or the number of training structures (exact).
 
     Examples
     --------
@@ -97,7 +141,9 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "descriptor": [HasMethods(["fit", "transform_atoms"]), None],
+        # The kernel runs the fitted descriptor's model batch by batch, so it
+        # must be a SOAPDescriptor (or a subclass), not any transform_atoms.
+        "descriptor": [SOAPDescriptor, None],
         "n_representatives": [Interval(Integral, 1, None, closed="left")],
         "zeta": [Interval(Integral, 1, None, closed="left")],
         "selection": [StrOptions({"random", "fps"})],
@@ -105,7 +151,7 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         "whiten": ["boolean"],
         "jitter": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
     }
 
     def __init__(
@@ -130,16 +176,17 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _atoms(self, structures):
-        P, owner = self.descriptor_.transform_atoms(structures)  # unit rows: normalize=True
-        return P, owner, np.concatenate([s.numbers for s in structures])
+    def _execution(self):
+        """The fitted descriptor's execution settings, with this estimator's ``n_jobs`` when set."""
+        d = self.descriptor_
+        backend = resolve_backend(d.backend, owner=type(self).__name__, supported=("numpy", "numba", "cupy"))
+        n_jobs = d.n_jobs if self.n_jobs is None else self.n_jobs
+        return dict(backend=backend, n_jobs=n_jobs, batch_size=d.batch_size, verbose=d.verbose)
 
-    def _kernel(self, rows, centres, targets, target_centres):
-        # Environments are only compared with environments around the same
-        # element (as in GAP, one kernel per centre species).
-        k = (rows @ targets.T) ** self.zeta
-        k *= centres[:, None] == target_centres[None, :]
-        return k
+    def _atoms(self, structures):
+        """Unit per-atom rows of validated structures, and their central atoms' atomic numbers."""
+        P, _ = self.descriptor_._atom_rows(structures, label=type(self).__name__, **self._execution())
+        return P, np.concatenate([s.numbers for s in structures])
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -148,24 +195,35 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
+            See :mod:`skscatter.structures`.
         y : None
             Ignored.
 
         Returns
         -------
         self : SOAPSumKernel
+            The fitted estimator.
         """
         structures = check_structures(X)
         base = SOAPDescriptor() if self.descriptor is None else self.descriptor
-        params = {"reduction": "sum", "normalize": True}
-        if self.n_jobs is not None:
-            params["n_jobs"] = self.n_jobs
-        self.descriptor_ = clone(base).set_params(**params).fit(structures)
+        self.descriptor_ = clone(base).set_params(reduction="sum", normalize=True).fit(structures)
+        check_execution_params(self.descriptor_)
+        zeta = int(self.zeta)
         rng = check_random_state(self.random_state)
         if self.mode == "exact":
-            self.train_atoms_, self.train_owner_, self.train_centres_ = self._atoms(structures)
+            self.train_atoms_, self.train_centres_ = self._atoms(structures)
+            sizes = np.array([len(s.numbers) for s in structures])
+            self.train_owner_ = np.repeat(np.arange(len(structures)), sizes)
             self.n_train_ = len(structures)
             self.n_features_out_ = self.n_train_
+            self._model = _KernelModel(
+                zeta=zeta,
+                targets=self.train_atoms_,
+                target_centres=self.train_centres_,
+                projection=None,
+                target_structures=np.concatenate([[0], np.cumsum(sizes)]),
+                n_features_out=self.n_train_,
+            )
             return self
 
         n_atoms = sum(len(s.numbers) for s in structures)
@@ -181,7 +239,7 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         first_in_subset = np.zeros(len(structures), dtype=np.int64)
         first_in_subset[needed] = np.concatenate([[0], np.cumsum(sizes[needed])[:-1]])
         first_in_all = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        rows, _, centres = self._atoms([structures[b] for b in needed])
+        rows, centres = self._atoms([structures[b] for b in needed])
         where = first_in_subset[owner[pool]] + pool - first_in_all[owner[pool]]
         picked, picked_centres = rows[where], centres[where]
         if self.selection == "fps":
@@ -190,13 +248,21 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         self.representatives_ = picked
         self.representative_centres_ = picked_centres
         if self.whiten:
-            K = self._kernel(picked, picked_centres, picked, picked_centres)
+            K = _kernel(picked, picked_centres, picked, picked_centres, zeta)
             w, V = np.linalg.eigh(K)
             keep = w > max(self.jitter, np.finfo(float).eps) * w.max()
             self.projection_ = (V[:, keep] / np.sqrt(w[keep])) @ V[:, keep].T
         else:
             self.projection_ = None
         self.n_features_out_ = M
+        self._model = _KernelModel(
+            zeta=zeta,
+            targets=picked,
+            target_centres=picked_centres,
+            projection=self.projection_,
+            target_structures=None,
+            n_features_out=M,
+        )
         return self
 
     def transform(self, X):
@@ -205,38 +271,48 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
+            See :mod:`skscatter.structures`.
 
         Returns
         -------
         Phi : ndarray of shape (n_structures, n_features_out_)
+            One row per structure.
         """
         check_is_fitted(self)
-        structures = check_structures(X)
-        if self.mode == "exact":
-            targets, target_centres = self.train_atoms_, self.train_centres_
-        else:
-            targets, target_centres = self.representatives_, self.representative_centres_
-        out = np.zeros((len(structures), targets.shape[0]))
-        # Stream: a few thousand atoms at a time keeps the per-atom rows and
-        # their kernel block within the working memory.
-        per_atom = 8 * (self.descriptor_.n_features_out_ + targets.shape[0])
-        batch_atoms = max(1, int(get_config()["working_memory"] * 2**20 // per_atom))
-        start = 0
-        while start < len(structures):
-            stop, atoms = start, 0
-            while stop < len(structures) and (atoms < batch_atoms or stop == start):
-                atoms += len(structures[stop].numbers)
-                stop += 1
-            rows, owner, centres = self._atoms(structures[start:stop])
-            k = self._kernel(rows, centres, targets, target_centres)
-            out[start:stop] = np.add.reduceat(k, np.concatenate([[0], np.flatnonzero(np.diff(owner)) + 1]), axis=0)
-            start = stop
-        if self.mode == "exact":
-            edges = np.concatenate([[0], np.flatnonzero(np.diff(self.train_owner_)) + 1])
-            return np.add.reduceat(out, edges, axis=1)
-        return out @ self.projection_ if self.projection_ is not None else out
+        check_execution_params(self)
+        check_execution_params(self.descriptor_)
+        model, descriptor = self._model, self.descriptor_._model
+        structures = validate_structures(X, descriptor, type(self).__name__)
+        execution = self._execution()
+        backend = execution["backend"]
+
+        scratch = Scratch()
+
+        def task(batch, start, parallel):
+            return _kernel_rows(batch, descriptor, model, backend, start, parallel, scratch)
+
+        # The kernel block (atoms x targets) and the atoms' rows are the
+        # batch's temporaries, on top of the descriptor's.
+        per_atom = bytes_per_atom(descriptor, backend, atom_rows=True) + 8 * 2 * len(model.targets)
+        out = np.empty((len(structures), model.n_features_out))
+        for start, stop, block in run_batches(
+            structures, task, label=type(self).__name__, bytes_per_atom=per_atom, **execution
+        ):
+            out[start:stop] = block
+        return out
 
     def get_feature_names_out(self, input_features=None):
-        """``kernel0``, ``kernel1``, ...: one name per output column."""
+        """``kernel0``, ``kernel1``, ...: one name per output column.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (structures have no input features).
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per output column.
+        """
         check_is_fitted(self)
-        return np.asarray([f"kernel{i}" for i in range(self.n_features_out_)], dtype=object)
+        return np.asarray([f"kernel{i}" for i in range(self._model.n_features_out)], dtype=object)

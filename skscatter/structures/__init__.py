@@ -1,7 +1,14 @@
 """Sequences of atomic structures as estimator input (see :func:`check_structures`)."""
 
 from ._composition import SpeciesCounts
-from ._input import Structure, StructureInputMixin, check_species, check_structures, structures_from_padded
+from ._input import (
+    Structure,
+    StructureInputMixin,
+    check_species,
+    check_structures,
+    coincident_atoms_error,
+    structures_from_padded,
+)
 
 __all__ = [
     "SpeciesCounts",
@@ -9,5 +16,6 @@ __all__ = [
     "StructureInputMixin",
     "check_species",
     "check_structures",
+    "coincident_atoms_error",
     "structures_from_padded",
 ]

@@ -78,7 +78,7 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         structures = check_structures(X)
-        check_species(structures, self.species_)
+        check_species(structures, self.species_, owner=type(self).__name__)
         lookup = np.zeros(int(self.species_.max()) + 1, dtype=np.int64)
         lookup[self.species_] = np.arange(len(self.species_))
         out = np.zeros((len(structures), len(self.species_)))

@@ -200,16 +200,35 @@ def check_structures(X, *, allow_periodic=True):
     return structures
 
 
-def check_species(structures, species, *, parameter="species"):
-    """Raise a ValueError naming any atomic number not in ``species``."""
-    allowed = set(int(z) for z in species)
+def check_species(structures, species, *, parameter="species", owner=None):
+    """Raise a ValueError naming any atomic number not in ``species``.
+
+    Parameters
+    ----------
+    structures : list of Structure
+    species : sequence of int
+        The atomic numbers allowed.
+    parameter : str, default="species"
+        The estimator's parameter, named in the fix.
+    owner : str or None, default=None
+        At transform time, the fitted estimator's name: the message then
+        says it was fitted without these elements and must be refitted.
+    """
+    allowed = sorted(set(int(z) for z in species))
     for i, s in enumerate(structures):
-        unknown = sorted(set(s.numbers.tolist()) - allowed)
-        if unknown:
+        unknown = sorted(set(s.numbers.tolist()) - set(allowed))
+        if not unknown:
+            continue
+        if owner is None:
             raise ValueError(
-                f"X[{i}] contains atomic numbers {unknown}, which are not in {parameter}={sorted(allowed)}; "
+                f"X[{i}] contains atomic numbers {unknown}, which are not in {parameter}={allowed}; "
                 f"add them to {parameter} (or set {parameter}=None to learn the species in fit)."
             )
+        raise ValueError(
+            f"X[{i}] contains atomic numbers {unknown}, but this {owner} was fitted for {parameter}_={allowed} "
+            f"only; refit it with {parameter} including {unknown} (or on structures holding them with "
+            f"{parameter}=None), or drop those structures."
+        )
 
 
 def resolve_species(species, structures, *, parameter="species"):

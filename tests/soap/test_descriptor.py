@@ -17,6 +17,7 @@ from skscatter import config_context
 from skscatter._kernels._soap_numba import legendre_norms, real_ylm
 from skscatter.harmonic._filter_bank import real_spherical_harmonics
 from skscatter.soap import SOAPDescriptor, gto_basis
+from skscatter.soap._core import coefficients
 from skscatter._kernels._soap_numba import radial_constants
 from skscatter.soap._basis import (
     gto_radial_functions,
@@ -183,7 +184,7 @@ def test_dot_product_is_the_full_soap_kernel():
     mols = _molecules(2, seed=1)
     est = SOAPDescriptor(**SMALL).fit(mols)
     structures = __import__("skscatter").structures.check_structures(mols)
-    coeffs, _ = est._coefficients(structures)  # (atoms, S, lm, n)
+    coeffs, _ = coefficients(structures, est._model)  # (atoms, S, lm, n)
     P, _ = est.transform_atoms(mols)
     full = []
     for c in coeffs:

@@ -1,9 +1,23 @@
 """SpeciesCounts in the contract suite."""
 
+import numpy as np
+
 from skscatter import SpeciesCounts
 
-from ..registry import Spec
-from .soap import molecules
+from ..registry import Hostile, Memory, Spec
+from .soap import _replace, invariances, molecules
+from .structures import structure_hostile_inputs
+
+
+def _coincident(X, rng):
+    # Counting needs no geometry: two atoms at one position are two atoms.
+    return _replace(X, 1, positions=np.r_[np.asarray(X[1][1])[:-1], np.asarray(X[1][1])[:1]])
+
+
+def _counts_of(out, est, bad):
+    expected = [[np.sum(np.asarray(z) == s) for s in est.species_] for z in (b[0] if isinstance(b, tuple) else b["numbers"] for b in bad)]
+    np.testing.assert_array_equal(out, expected)
+
 
 SPEC = Spec(
     cls=SpeciesCounts,
@@ -11,4 +25,32 @@ SPEC = Spec(
     make_X=molecules,
     input_kind="structures",
     alternatives=dict(species=(1, 6, 7, 8)),
+    hostile=structure_hostile_inputs(coincident_atoms_rejected=False, n_jobs=False)
+    + [
+        Hostile("coincident_atoms_counted", _coincident, "fit_transform", error=None, check=_counts_of),
+        Hostile("species_repeated", lambda X, r: X, "fit", params=dict(species=[1, 1, 6]), match="distinct atomic numbers"),
+        Hostile("species_not_numbers", lambda X, r: X, "fit", params=dict(species=["H"]), match="atomic numbers"),
+        Hostile(
+            "element_missing_from_species",
+            lambda X, r: X,
+            "fit",
+            params=dict(species=[1, 6]),
+            match=r"X\[\d\] contains atomic numbers \[8\], which are not in species=\[1, 6\]; add them to species",
+        ),
+        Hostile(
+            "unknown_species_transform",
+            lambda X, r: _replace(X, 2, numbers=np.r_[16, np.asarray(X[2][0])[1:]]),
+            "transform",
+            match=r"X\[2\] contains atomic numbers \[16\], but this SpeciesCounts was fitted for species_=\[1, 6, 8\].*refit",
+        ),
+        Hostile(
+            "degenerate_cell_counted",
+            lambda X, r: [(z, p, 0.01 * np.eye(3), True) for z, p in X],
+            "fit_transform",
+            error=None,
+            check=_counts_of,
+        ),
+    ],
+    invariances=invariances(rtol_molecules=0.0),
+    memory=Memory(make=lambda n, rng: molecules(rng, n=n), n_small=8, n_large=256),
 )
