@@ -22,6 +22,8 @@ how the input was split into batches.
 import numpy as np
 from numba import njit, prange
 
+from ._twins import compile_twin
+
 
 @njit(cache=True, fastmath=True, nogil=True)
 def _unfold_blocked(x_half, n_cols, k, row, blocked):
@@ -87,7 +89,7 @@ def _modulus(z, out):
         out[t] = np.sqrt(re * re + im * im)
 
 
-filter_fold = njit(parallel=True, cache=True, fastmath=True, nogil=True)(_filter_fold)
-filter_fold_serial = njit(parallel=False, cache=True, fastmath=True, nogil=True)(_filter_fold)
-modulus = njit(parallel=True, cache=True, nogil=True)(_modulus)
-modulus_serial = njit(parallel=False, cache=True, nogil=True)(_modulus)
+filter_fold = compile_twin(_filter_fold, parallel=True, fastmath=True)
+filter_fold_serial = compile_twin(_filter_fold, parallel=False, fastmath=True)
+modulus = compile_twin(_modulus, parallel=True)
+modulus_serial = compile_twin(_modulus, parallel=False)

@@ -23,6 +23,8 @@ quickselect, so the result is the definition's in every case.
 import numpy as np
 from numba import njit, prange
 
+from ._twins import compile_twin
+
 _MAX_SEARCH_STEPS = 48
 
 
@@ -190,5 +192,5 @@ def _knn_pool(H, offsets, scales, kth, indptr, cells, weights, out):
                     _add_marked(out[i, s, cells[k]], score, t, weights[k])
 
 
-knn_pool = njit(parallel=True, cache=True, nogil=True)(_knn_pool)
-knn_pool_serial = njit(parallel=False, cache=True, nogil=True)(_knn_pool)
+knn_pool = compile_twin(_knn_pool, parallel=True)
+knn_pool_serial = compile_twin(_knn_pool, parallel=False)

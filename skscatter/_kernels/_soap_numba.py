@@ -20,10 +20,11 @@ depend on the thread count.
 """
 
 import math
-import types
 
 import numpy as np
 from numba import njit, prange
+
+from ._twins import compile_twin
 
 
 @njit(cache=True, nogil=True)
@@ -292,26 +293,11 @@ def _power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean
         row = np.empty(F)
         _structure_row(coeffs, prefactors, present, starts[b], starts[b + 1], normalize, mean, block, row, out[b])
 
-def _compile(fn, parallel, **options):
-    """``fn`` compiled with or without threads, each variant with its own on-disk cache entry.
-
-    numba's cache keys a function by its qualified name, signature and
-    bytecode, not by its compile options: two dispatchers of one Python
-    function would load each other's machine code (the serial twin then
-    launching threads, or the parallel one running serially).  The serial
-    twin is compiled from a copy named ``<name>_serial``.
-    """
-    if not parallel:
-        fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__, fn.__closure__)
-        fn.__qualname__ = fn.__name__
-    return njit(parallel=parallel, cache=True, nogil=True, **options)(fn)
-
-
-expansion_coefficients = _compile(_expansion_coefficients, parallel=True, fastmath=True)
-expansion_coefficients_serial = _compile(_expansion_coefficients, parallel=False, fastmath=True)
-expansion_coefficients_tabulated = _compile(_expansion_coefficients_tabulated, parallel=True, fastmath=True)
-expansion_coefficients_tabulated_serial = _compile(_expansion_coefficients_tabulated, parallel=False, fastmath=True)
-power_spectrum = _compile(_power_spectrum, parallel=True, fastmath=True)
-power_spectrum_serial = _compile(_power_spectrum, parallel=False, fastmath=True)
-power_spectrum_reduced = _compile(_power_spectrum_reduced, parallel=True, fastmath=True)
-power_spectrum_reduced_serial = _compile(_power_spectrum_reduced, parallel=False, fastmath=True)
+expansion_coefficients = compile_twin(_expansion_coefficients, parallel=True, fastmath=True)
+expansion_coefficients_serial = compile_twin(_expansion_coefficients, parallel=False, fastmath=True)
+expansion_coefficients_tabulated = compile_twin(_expansion_coefficients_tabulated, parallel=True, fastmath=True)
+expansion_coefficients_tabulated_serial = compile_twin(_expansion_coefficients_tabulated, parallel=False, fastmath=True)
+power_spectrum = compile_twin(_power_spectrum, parallel=True, fastmath=True)
+power_spectrum_serial = compile_twin(_power_spectrum, parallel=False, fastmath=True)
+power_spectrum_reduced = compile_twin(_power_spectrum_reduced, parallel=True, fastmath=True)
+power_spectrum_reduced_serial = compile_twin(_power_spectrum_reduced, parallel=False, fastmath=True)

@@ -232,19 +232,3 @@ def plan_execution(
     concurrent = max(1, min(n_threads, len(bounds)))
     threads = n_threads if concurrent == 1 and threads_in_batch else 1
     return ExecutionPlan(backend, tuple(bounds), concurrent, threads)
-
-
-# -- transitional: callers still being moved to plan_execution -----------------
-# TODO(issue 17): remove once every estimator runs through ExecutionPlan.
-
-
-def plan_batches(n_samples, batch_size, n_threads):
-    batch_size = max(1, min(batch_size, -(-n_samples // n_threads)))
-    starts = range(0, n_samples, batch_size)
-    return batch_size, starts, min(n_threads, len(starts))
-
-
-def map_batches(function, items, concurrent):
-    if concurrent == 1:
-        return (function(item) for item in items)
-    return Parallel(n_jobs=concurrent, prefer="threads", return_as="generator")(delayed(function)(item) for item in items)

@@ -7,7 +7,7 @@ import pytest
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from ._compare import as_host
+from ._compare import as_host, assert_rows_close
 from .registry import SPECS, spec_ids
 
 
@@ -41,5 +41,7 @@ def test_fitted_models_work_in_loky_workers():
     fitted = [(spec.make().fit(spec.X()), spec.X()) for spec in SPECS]
     expected = [_transform(est, X) for est, X in fitted]
     results = Parallel(n_jobs=2, backend="loky")(delayed(_transform)(est, X) for est, X in fitted)
+    # Another process may have compiled a kernel with different inlining, so
+    # equal to round-off rather than to the bit.
     for spec, a, b in zip(SPECS, results, expected):
-        np.testing.assert_array_equal(a, b, err_msg=spec.name)
+        assert_rows_close(a, b, 1e-13, err_msg=spec.name)
