@@ -621,7 +621,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
             # Free-space grids are small: threads inside one molecule cost
             # more than they save, so the plan's threads only run molecules
             # side by side.
-            threads_in_batch=not _uses_free_grids(model),
+            parallelism="batches" if _uses_free_grids(model) else "auto",
         )
 
         def scatter(start, stop):

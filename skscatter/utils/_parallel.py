@@ -174,7 +174,7 @@ def _cut_by_size(sizes, max_units, max_samples):
 
 
 def plan_execution(
-    n_samples, *, backend, n_jobs, batch_size="auto", bytes_per_sample, max_batch, sizes=None, threads_in_batch=True
+    n_samples, *, backend, n_jobs, batch_size="auto", bytes_per_sample, max_batch, sizes=None, parallelism="auto"
 ):
     """Plan one call: the batches, how many run at once, threads inside each.
 
@@ -197,10 +197,13 @@ def plan_execution(
     sizes : sequence of int, default=None
         Work units per sample (atoms per structure): ``"auto"`` batches are
         then cut by their total units.
-    threads_in_batch : bool, default=True
-        Whether a lone batch may use threads inside its kernels.  False for
-        work too fine-grained for that to pay: the threads then only run
-        batches side by side.
+    parallelism : {"auto", "batches", "kernels"}, default="auto"
+        Where the threads go.  ``"auto"``: several batches run side by side,
+        one thread each, and a lone batch gets them all inside its kernels.
+        ``"batches"``: only side by side, for work too fine-grained for
+        threads inside a batch to pay.  ``"kernels"``: batches one after
+        another, each with every thread inside its kernels, for threaded
+        kernels that scale better than batches side by side.
 
     Returns
     -------
@@ -216,19 +219,20 @@ def plan_execution(
     """
     on_device = backend == "cupy"
     n_threads = 1 if on_device else effective_n_jobs(n_jobs)
-    # Enough batches to give every thread one.
-    max_samples = max(1, -(-n_samples // n_threads))
+    side_by_side = 1 if parallelism == "kernels" else n_threads
+    # Enough batches to give every batch in flight one.
+    max_samples = max(1, -(-n_samples // side_by_side))
     if batch_size != "auto":
         max_samples = min(max_samples, int(batch_size))
         bounds = [(s, min(s + max_samples, n_samples)) for s in range(0, n_samples, max_samples)]
     else:
         budget = device_working_memory() if on_device else get_config()["working_memory"] * 2**20
         if sizes is None:
-            batch = min(max_samples, batch_size_from_memory(bytes_per_sample, n_threads, max_batch, budget))
+            batch = min(max_samples, batch_size_from_memory(bytes_per_sample, side_by_side, max_batch, budget))
             bounds = [(s, min(s + batch, n_samples)) for s in range(0, n_samples, batch)]
         else:
-            max_units = max(1, int(budget / n_threads // max(bytes_per_sample, 1)))
+            max_units = max(1, int(budget / side_by_side // max(bytes_per_sample, 1)))
             bounds = _cut_by_size(sizes, max_units, min(max_samples, max_batch))
-    concurrent = max(1, min(n_threads, len(bounds)))
-    threads = n_threads if concurrent == 1 and threads_in_batch else 1
+    concurrent = max(1, min(side_by_side, len(bounds)))
+    threads = n_threads if concurrent == 1 and parallelism != "batches" else 1
     return ExecutionPlan(backend, tuple(bounds), concurrent, threads)
