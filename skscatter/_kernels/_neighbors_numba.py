@@ -5,16 +5,16 @@ two passes (count, then fill) so that no list grows dynamically; count and
 fill run the same comparisons, so the fill writes exactly what the count
 counted.  The dispatcher (:mod:`skscatter._kernels.neighbors`) checks every
 shape, dtype and index range and allocates the outputs; the kernels do not
-check bounds.  Every kernel has a serial twin (``*_serial``) compiled from
-the same source, used when one thread is requested.
+check bounds.  The kernels are threaded over centres (numba's thread count
+of the calling thread); each centre's pairs are found by one thread in a
+fixed order, so results do not depend on the thread count.
 """
-
-import types
 
 from numba import njit, prange
 
 
-def _count_within(pos, struct_of, starts, stops, cutoff2, counts):
+@njit(parallel=True, cache=True, nogil=True)
+def count_within(pos, struct_of, starts, stops, cutoff2, counts):
     # counts[i] = atoms j of i's structure range with |r_j - r_i|^2 < cutoff2 (j = i included).
     for i in prange(pos.shape[0]):
         b = struct_of[i]
@@ -28,8 +28,9 @@ def _count_within(pos, struct_of, starts, stops, cutoff2, counts):
         counts[i] = c
 
 
-def _fill_within(pos, struct_of, starts, stops, cutoff2, offsets, nbr, vec):
-    # nbr (neighbour index) and vec (r_j - r_i) for the pairs _count_within counted.
+@njit(parallel=True, cache=True, nogil=True)
+def fill_within(pos, struct_of, starts, stops, cutoff2, offsets, nbr, vec):
+    # nbr (neighbour index) and vec (r_j - r_i) for the pairs count_within counted.
     for i in prange(pos.shape[0]):
         b = struct_of[i]
         p = offsets[i]
@@ -45,7 +46,8 @@ def _fill_within(pos, struct_of, starts, stops, cutoff2, offsets, nbr, vec):
                 p += 1
 
 
-def _cell_list_pairs(centres, sources, cell_of, cell_start, dims, origin, size, cutoff2, counts, offsets, nbr, vec, fill):
+@njit(parallel=True, cache=True, nogil=True)
+def cell_list_pairs(centres, sources, cell_of, cell_start, dims, origin, size, cutoff2, counts, offsets, nbr, vec, fill):
     # Neighbours of each centre among ``sources`` binned in cells of edge
     # ``size`` >= cutoff: they lie in the 27 cells around the centre's.
     # ``cell_of`` are the sources sorted by cell, ``cell_start`` (n_cells + 1,)
@@ -76,26 +78,3 @@ def _cell_list_pairs(centres, sources, cell_of, cell_start, dims, origin, size, 
                             c += 1
         if not fill:
             counts[i] = c
-
-
-def _compile(fn, parallel, **options):
-    """``fn`` compiled with or without threads, each variant with its own on-disk cache entry.
-
-    numba's cache keys a function by its qualified name, signature and
-    bytecode, not by its compile options: two dispatchers of one Python
-    function would load each other's machine code (the serial twin then
-    launching threads, or the parallel one running serially).  The serial
-    twin is compiled from a copy named ``<name>_serial``.
-    """
-    if not parallel:
-        fn = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__, fn.__closure__)
-        fn.__qualname__ = fn.__name__
-    return njit(parallel=parallel, cache=True, nogil=True, **options)(fn)
-
-
-count_within = _compile(_count_within, parallel=True)
-count_within_serial = _compile(_count_within, parallel=False)
-fill_within = _compile(_fill_within, parallel=True)
-fill_within_serial = _compile(_fill_within, parallel=False)
-cell_list_pairs = _compile(_cell_list_pairs, parallel=True)
-cell_list_pairs_serial = _compile(_cell_list_pairs, parallel=False)

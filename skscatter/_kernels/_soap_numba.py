@@ -13,18 +13,14 @@
 
 The dispatcher (:mod:`skscatter._kernels.soap`) checks every shape, dtype
 and index range and allocates the outputs; the kernels do not check
-bounds.  The four parallel kernels have serial twins (``*_serial``)
-compiled from the same source, used when one thread is requested; each
-output row is computed by one thread in a fixed order, so results do not
-depend on the thread count.
+bounds.  Each output row is computed by one thread in a fixed order, so
+results do not depend on numba's thread count.
 """
 
 import math
 
 import numpy as np
 from numba import njit, prange
-
-from ._twins import compile_twin
 
 
 @njit(cache=True, nogil=True)
@@ -109,11 +105,7 @@ def radial_constants(alphas, eta):
 
 @njit(cache=True, fastmath=True, nogil=True)
 def _centre_gto(first, stop, nbr_vec, nbr_species, nbr_weight, betas, eta, const, expo, norms, c):
-    """One centre's coefficients ``c[s, lm, n]`` from its pairs ``first:stop`` (GTO basis).
-
-    Shared by the threaded kernel and its serial twin, so that both run the
-    same compiled arithmetic and agree to the last bit.
-    """
+    """One centre's coefficients ``c[s, lm, n]`` from its pairs ``first:stop`` (GTO basis)."""
     S, n_lm, n_max = c.shape
     l_max = norms.shape[0] - 1
     Q = np.empty((l_max + 1, l_max + 1))
@@ -151,7 +143,8 @@ def _centre_gto(first, stop, nbr_vec, nbr_species, nbr_weight, betas, eta, const
                     c[s, lm, n] = v
 
 
-def _expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, betas, eta, out):
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
+def expansion_coefficients(offsets, nbr_vec, nbr_species, nbr_weight, alphas, betas, eta, out):
     """out[i, s, lm, n]: coefficients of centre i's species-s density on g_nl Y_lm.
 
     ``offsets`` (n_centres + 1,) CSR into the neighbour arrays: ``nbr_vec``
@@ -199,7 +192,8 @@ def _centre_tabulated(first, stop, nbr_vec, nbr_species, nbr_weight, table, h, n
                     c[s, lm, n] += R[n] * y
 
 
-def _expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, table, h, out):
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
+def expansion_coefficients_tabulated(offsets, nbr_vec, nbr_species, nbr_weight, table, h, out):
     """out[i, s, lm, n] as ``expansion_coefficients``, radial projections from a spline table.
 
     ``table`` (n_intervals, l_max + 1, n_max, 4) holds cubic coefficients of
@@ -245,7 +239,8 @@ def _atom_row(c, prefactors, present, block, row):
                         col += 1
 
 
-def _power_spectrum(coeffs, prefactors, present, out):
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
+def power_spectrum(coeffs, prefactors, present, out):
     """Per-centre power spectra, dscribe's order, sqrt(2) off the diagonal.
 
     Row layout: for species s1 <= s2, for l, for n (and n' >= n when
@@ -280,7 +275,8 @@ def _structure_row(coeffs, prefactors, present, first, stop, normalize, mean, bl
             acc[t] *= inv
 
 
-def _power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean, out):
+@njit(parallel=True, cache=True, nogil=True, fastmath=True)
+def power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean, out):
     """Sum (or mean) of the atoms' power spectra per structure, without per-atom storage.
 
     ``starts`` (n_structures + 1,) are the structures' first centres.
@@ -292,12 +288,3 @@ def _power_spectrum_reduced(coeffs, prefactors, present, starts, normalize, mean
         block = np.empty((n_max, n_max))
         row = np.empty(F)
         _structure_row(coeffs, prefactors, present, starts[b], starts[b + 1], normalize, mean, block, row, out[b])
-
-expansion_coefficients = compile_twin(_expansion_coefficients, parallel=True, fastmath=True)
-expansion_coefficients_serial = compile_twin(_expansion_coefficients, parallel=False, fastmath=True)
-expansion_coefficients_tabulated = compile_twin(_expansion_coefficients_tabulated, parallel=True, fastmath=True)
-expansion_coefficients_tabulated_serial = compile_twin(_expansion_coefficients_tabulated, parallel=False, fastmath=True)
-power_spectrum = compile_twin(_power_spectrum, parallel=True, fastmath=True)
-power_spectrum_serial = compile_twin(_power_spectrum, parallel=False, fastmath=True)
-power_spectrum_reduced = compile_twin(_power_spectrum_reduced, parallel=True, fastmath=True)
-power_spectrum_reduced_serial = compile_twin(_power_spectrum_reduced, parallel=False, fastmath=True)

@@ -9,8 +9,9 @@ the count:
   wide and compares each centre with the 27 cells around its own (linear
   in the number of atoms; periodic images are passed as sources).
 
-The kernels (:mod:`skscatter._kernels._neighbors_numba`) index without
-bounds checks: every array is checked here, and a ``ValueError`` names the
+The kernels (:mod:`skscatter._kernels._neighbors_numba`) are threaded
+(numba's thread count of the calling thread) and index without bounds
+checks: every array is checked here, and a ``ValueError`` names the
 inconsistency.
 """
 
@@ -51,7 +52,7 @@ def _csr(counts):
     return offsets
 
 
-def pairs_within(positions, struct_of, starts, stops, cutoff, *, parallel=True):
+def pairs_within(positions, struct_of, starts, stops, cutoff):
     """Pairs closer than ``cutoff`` among the atoms of each atom's structure range.
 
     Parameters
@@ -66,8 +67,6 @@ def pairs_within(positions, struct_of, starts, stops, cutoff, *, parallel=True):
     cutoff : float
         Pairs with distance ``< cutoff`` are kept (each atom pairs with
         itself at the zero vector).
-    parallel : bool, default=True
-        Threaded kernels (numba's thread count), or their serial twins.
 
     Returns
     -------
@@ -96,14 +95,12 @@ def pairs_within(positions, struct_of, starts, stops, cutoff, *, parallel=True):
     _check_index("struct_of", struct_of, n, 0, n_structures - 1)
     _check_cutoff(cutoff)
     cutoff2 = float(cutoff) ** 2
-    count = _neighbors_numba.count_within if parallel else _neighbors_numba.count_within_serial
-    fill = _neighbors_numba.fill_within if parallel else _neighbors_numba.fill_within_serial
     counts = np.empty(n, dtype=np.int64)
-    count(positions, struct_of, starts, stops, cutoff2, counts)
+    _neighbors_numba.count_within(positions, struct_of, starts, stops, cutoff2, counts)
     offsets = _csr(counts)
     neighbours = np.empty(offsets[-1], dtype=np.int64)
     vectors = np.empty((offsets[-1], 3))
-    fill(positions, struct_of, starts, stops, cutoff2, offsets, neighbours, vectors)
+    _neighbors_numba.fill_within(positions, struct_of, starts, stops, cutoff2, offsets, neighbours, vectors)
     return offsets, neighbours, vectors
 
 
@@ -122,7 +119,7 @@ def _grid(sources, cutoff):
     return origin, size, dims
 
 
-def cell_list_pairs(centres, sources, cutoff, *, parallel=True):
+def cell_list_pairs(centres, sources, cutoff):
     """Pairs closer than ``cutoff`` between each centre and the sources, found through cell lists.
 
     Parameters
@@ -132,8 +129,6 @@ def cell_list_pairs(centres, sources, cutoff, *, parallel=True):
         usually a source too).
     sources : ndarray of shape (n_sources, 3), float64, C-contiguous
     cutoff : float
-    parallel : bool, default=True
-        Threaded kernels, or their serial twins.
 
     Returns
     -------
@@ -167,14 +162,13 @@ def cell_list_pairs(centres, sources, cutoff, *, parallel=True):
     cell_start = np.searchsorted(cell[cell_of], np.arange(n_cells + 1)).astype(np.int64)
     if size < cutoff or cell_start[0] != 0 or cell_start[-1] != len(sources):
         raise ValueError("Inconsistent cell grid.")
-    kernel = _neighbors_numba.cell_list_pairs if parallel else _neighbors_numba.cell_list_pairs_serial
     counts = np.zeros(len(centres), dtype=np.int64)
     no_index = np.zeros(0, dtype=np.int64)
     no_vectors = np.zeros((0, 3))
     args = (centres, sources, cell_of, cell_start, dims, origin, float(size), float(cutoff) ** 2)
-    kernel(*args, counts, counts, no_index, no_vectors, False)
+    _neighbors_numba.cell_list_pairs(*args, counts, counts, no_index, no_vectors, False)
     offsets = _csr(counts)
     neighbours = np.empty(offsets[-1], dtype=np.int64)
     vectors = np.empty((offsets[-1], 3))
-    kernel(*args, counts, offsets, neighbours, vectors, True)
+    _neighbors_numba.cell_list_pairs(*args, counts, offsets, neighbours, vectors, True)
     return offsets, neighbours, vectors

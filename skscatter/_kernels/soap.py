@@ -16,7 +16,10 @@ A batch of atoms arrives as CSR neighbour pairs (``offsets`` into
 The numba kernels (:mod:`skscatter._kernels._soap_numba`) index without
 bounds checks, so every array is checked here (shape, dtype, contiguity,
 index ranges, the spline table covering every distance), and a
-``ValueError`` names what is inconsistent.
+``ValueError`` names what is inconsistent.  They are threaded (numba's
+``prange``) and run on numba's thread count of the calling thread; each
+row is computed by one thread in a fixed order, so results do not depend
+on it.
 """
 
 from typing import NamedTuple
@@ -121,7 +124,7 @@ def _check_radial(radial, vectors):
     return L1 - 1, n_max
 
 
-def expansion_coefficients(offsets, vectors, species, weights, n_species, radial, *, parallel=True, out=None):
+def expansion_coefficients(offsets, vectors, species, weights, n_species, radial, *, out=None):
     """Coefficients ``c[i, s, lm, n]`` of each centre's species-``s`` density on ``g_nl Y_lm``.
 
     Parameters
@@ -138,8 +141,6 @@ def expansion_coefficients(offsets, vectors, species, weights, n_species, radial
         weight); zero skips the pair.
     n_species : int
     radial : GTORadial or SplineRadial
-    parallel : bool, default=True
-        Threaded kernel (numba's thread count), or its serial twin.
     out : ndarray, optional
         C-contiguous float64 array of the output's shape, overwritten (a
         buffer reused from batch to batch); allocated if None.
@@ -156,11 +157,9 @@ def expansion_coefficients(offsets, vectors, species, weights, n_species, radial
         out = np.empty(shape)
     _check_array("out", out, np.float64, shape)
     if isinstance(radial, GTORadial):
-        kernel = _soap_numba.expansion_coefficients if parallel else _soap_numba.expansion_coefficients_serial
-        kernel(offsets, vectors, species, weights, radial.alphas, radial.betas, float(radial.eta), out)
+        _soap_numba.expansion_coefficients(offsets, vectors, species, weights, radial.alphas, radial.betas, float(radial.eta), out)
     else:
-        kernel = _soap_numba.expansion_coefficients_tabulated if parallel else _soap_numba.expansion_coefficients_tabulated_serial
-        kernel(offsets, vectors, species, weights, radial.table, float(radial.step), out)
+        _soap_numba.expansion_coefficients_tabulated(offsets, vectors, species, weights, radial.table, float(radial.step), out)
     return out
 
 
@@ -174,7 +173,7 @@ def _check_spectrum_inputs(coeffs, prefactors, present):
     return n_centres, n_features(S, n_max, len(prefactors) - 1)
 
 
-def power_spectrum(coeffs, prefactors, present, *, parallel=True, out=None):
+def power_spectrum(coeffs, prefactors, present, *, out=None):
     """Per-centre power spectra, packed, sqrt(2) on the off-diagonal ``(s, n) != (s', n')`` entries.
 
     Parameters
@@ -184,7 +183,6 @@ def power_spectrum(coeffs, prefactors, present, *, parallel=True, out=None):
     present : ndarray of shape (n_centres, S), bool
         Whether species ``s`` occurs around centre ``i`` (absent blocks are
         written as zeros without being computed).
-    parallel : bool, default=True
     out : ndarray of shape (n_centres, n_features), float64, C-contiguous, optional
         Written in place (e.g. rows of a larger output); allocated if None.
 
@@ -197,11 +195,11 @@ def power_spectrum(coeffs, prefactors, present, *, parallel=True, out=None):
     if out is None:
         out = np.empty((n_centres, F))
     _check_array("out", out, np.float64, (n_centres, F))
-    (_soap_numba.power_spectrum if parallel else _soap_numba.power_spectrum_serial)(coeffs, prefactors, present, out)
+    _soap_numba.power_spectrum(coeffs, prefactors, present, out)
     return out
 
 
-def power_spectrum_reduced(coeffs, prefactors, present, starts, *, normalize, mean, parallel=True, out=None):
+def power_spectrum_reduced(coeffs, prefactors, present, starts, *, normalize, mean, out=None):
     """Sum (or mean) of the centres' power spectra per structure, without per-centre storage.
 
     Parameters
@@ -215,7 +213,6 @@ def power_spectrum_reduced(coeffs, prefactors, present, starts, *, normalize, me
         Scale each centre's row to unit norm before the reduction.
     mean : bool
         Average instead of sum.
-    parallel : bool, default=True
     out : ndarray of shape (n_structures, n_features), float64, C-contiguous, optional
         Written in place; allocated if None.
 
@@ -231,8 +228,7 @@ def power_spectrum_reduced(coeffs, prefactors, present, starts, *, normalize, me
     if out is None:
         out = np.empty((len(starts) - 1, F))
     _check_array("out", out, np.float64, (len(starts) - 1, F))
-    kernel = _soap_numba.power_spectrum_reduced if parallel else _soap_numba.power_spectrum_reduced_serial
-    kernel(coeffs, prefactors, present, starts, bool(normalize), bool(mean), out)
+    _soap_numba.power_spectrum_reduced(coeffs, prefactors, present, starts, bool(normalize), bool(mean), out)
     return out
 
 

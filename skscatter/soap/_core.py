@@ -1,10 +1,11 @@
 """The SOAP computation of a batch of structures, from a frozen :class:`SoapModel`.
 
 ``SOAPDescriptor.fit`` resolves its parameters into a :class:`SoapModel`;
-everything here reads only that model, the structures and the execution
-settings (backend, whether kernels run threaded), so both estimators
-(``SOAPDescriptor`` and ``SOAPSumKernel``) compute their batches with the
-same functions, from any thread.
+everything here reads only that model, the structures and the backend,
+so both estimators (``SOAPDescriptor`` and ``SOAPSumKernel``) compute their
+batches with the same functions, from any thread.  The numba kernels are
+threaded: the caller sets numba's thread count in the calling thread
+(``ExecutionPlan.run(..., numba_parallel=True)``).
 """
 
 import math
@@ -78,10 +79,10 @@ class Scratch:
         return buffer[:size].reshape(shape)
 
 
-def _pairs(structures, model, first_index, parallel):
+def _pairs(structures, model, first_index):
     """Neighbour pairs of a batch with their species index and the weight of their Gaussian."""
     numbers = np.concatenate([s.numbers for s in structures])
-    offsets, nbr, vectors, r = neighbour_list(structures, model.neighbour_cutoff, first_index=first_index, parallel=parallel)
+    offsets, nbr, vectors, r = neighbour_list(structures, model.neighbour_cutoff, first_index=first_index)
     species = model.lookup[numbers][nbr]
     if model.cosine_width is None:
         weights = np.ones_like(r)
@@ -96,13 +97,13 @@ def _pairs(structures, model, first_index, parallel):
     return _Pairs(offsets, centre_of, vectors, species, weights)
 
 
-def _coefficients(pairs, model, parallel, scratch=None):
+def _coefficients(pairs, model, scratch=None):
     """Expansion coefficients and the species-presence mask of a batch (numba)."""
     S = len(model.species)
     n_atoms = len(pairs.offsets) - 1
     out = None if scratch is None else scratch.array((n_atoms, S, (model.l_max + 1) ** 2, model.n_max))
     coeffs = expansion_coefficients(
-        pairs.offsets, pairs.vectors, pairs.species, pairs.weights, S, model.radial, parallel=parallel, out=out
+        pairs.offsets, pairs.vectors, pairs.species, pairs.weights, S, model.radial, out=out
     )
     present = np.zeros((len(pairs.offsets) - 1, S), dtype=np.bool_)
     live = pairs.weights > 0
@@ -110,9 +111,9 @@ def _coefficients(pairs, model, parallel, scratch=None):
     return coeffs, present
 
 
-def coefficients(structures, model, *, first_index=0, parallel=False):
+def coefficients(structures, model, *, first_index=0):
     """Expansion coefficients ``c[i, s, lm, n]`` of a batch's atoms and the species-presence mask (numba)."""
-    return _coefficients(_pairs(structures, model, first_index, parallel), model, parallel)
+    return _coefficients(_pairs(structures, model, first_index), model)
 
 
 def _array_module(backend):
@@ -127,7 +128,7 @@ def _rows_xp(pairs, model, backend):
     )
 
 
-def atom_rows(structures, model, backend, *, first_index=0, parallel=False, out=None, scratch=None):
+def atom_rows(structures, model, backend, *, first_index=0, out=None, scratch=None):
     """Per-atom power spectra of a batch (unit rows when ``model.normalize``).
 
     Parameters
@@ -138,8 +139,6 @@ def atom_rows(structures, model, backend, *, first_index=0, parallel=False, out=
         Resolved backend.
     first_index : int, default=0
         Index in ``X`` of ``structures[0]`` (for error messages).
-    parallel : bool, default=False
-        Threaded numba kernels (numba's thread count in this thread).
     out : ndarray of shape (n_atoms, n_features_out), optional
         C-contiguous rows written in place; allocated if None.
     scratch : Scratch, optional
@@ -150,21 +149,21 @@ def atom_rows(structures, model, backend, *, first_index=0, parallel=False, out=
     rows : ndarray of shape (n_atoms, n_features_out)
         ``out`` when given.
     """
-    pairs = _pairs(structures, model, first_index, parallel)
+    pairs = _pairs(structures, model, first_index)
     if backend != "numba":
         rows = to_host(_rows_xp(pairs, model, backend))
         if out is None:
             return rows
         out[:] = rows
         return out
-    coeffs, present = _coefficients(pairs, model, parallel, scratch)
-    rows = power_spectrum(coeffs, model.prefactors, present, parallel=parallel, out=out)
+    coeffs, present = _coefficients(pairs, model, scratch)
+    rows = power_spectrum(coeffs, model.prefactors, present, out=out)
     if model.normalize:
         rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), np.finfo(float).tiny)
     return rows
 
 
-def structure_rows(structures, model, backend, *, first_index=0, parallel=False, out=None, scratch=None):
+def structure_rows(structures, model, backend, *, first_index=0, out=None, scratch=None):
     """One row per structure: the sum (or mean) of its atoms' power spectra.
 
     Parameters are those of :func:`atom_rows`; ``out`` has one row per
@@ -175,15 +174,14 @@ def structure_rows(structures, model, backend, *, first_index=0, parallel=False,
     rows : ndarray of shape (n_structures, n_features_out)
         ``out`` when given.
     """
-    pairs = _pairs(structures, model, first_index, parallel)
+    pairs = _pairs(structures, model, first_index)
     sizes = np.array([len(s.numbers) for s in structures], dtype=np.int64)
     starts = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
     if backend == "numba":
-        coeffs, present = _coefficients(pairs, model, parallel, scratch)
+        coeffs, present = _coefficients(pairs, model, scratch)
         return power_spectrum_reduced(
-            coeffs, model.prefactors, present, starts, normalize=model.normalize, mean=model.mean, parallel=parallel,
-            out=out,
+            coeffs, model.prefactors, present, starts, normalize=model.normalize, mean=model.mean, out=out
         )
     rows = to_host(_rows_xp(pairs, model, backend))
     sums = np.add.reduceat(rows, starts[:-1], axis=0)

@@ -46,9 +46,9 @@ def _kernel(rows, centres, targets, target_centres, zeta):
     return k
 
 
-def _kernel_rows(batch, descriptor, model, backend, first_index, parallel, scratch):
+def _kernel_rows(batch, descriptor, model, backend, first_index, scratch):
     """``Phi`` (or the exact sum kernel) of a batch of structures, from the fitted models only."""
-    rows = atom_rows(batch, descriptor, backend, first_index=first_index, parallel=parallel, scratch=scratch)
+    rows = atom_rows(batch, descriptor, backend, first_index=first_index, scratch=scratch)
     centres = np.concatenate([s.numbers for s in batch])
     k = _kernel(rows, centres, model.targets, model.target_centres, model.zeta)
     sizes = np.array([len(s.numbers) for s in batch])
@@ -288,8 +288,8 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
 
         scratch = Scratch()
 
-        def task(batch, start, parallel):
-            return _kernel_rows(batch, descriptor, model, backend, start, parallel, scratch)
+        def task(batch, start):
+            return _kernel_rows(batch, descriptor, model, backend, start, scratch)
 
         # The kernel block (atoms x targets) and the atoms' rows are the
         # batch's temporaries, on top of the descriptor's.

@@ -199,7 +199,7 @@ def _raise_coincident(structures, first, offsets, neighbours, distances, first_i
     raise coincident_atoms_error(first_index + b, centre - first[b], int(neighbours[other]) - first[b], float(distances[other]))
 
 
-def neighbour_list(structures, cutoff, *, first_index=0, parallel=True):
+def neighbour_list(structures, cutoff, *, first_index=0):
     """Neighbours within ``cutoff`` (centre included, at zero vector) of every atom.
 
     Parameters
@@ -210,8 +210,6 @@ def neighbour_list(structures, cutoff, *, first_index=0, parallel=True):
     cutoff : float
     first_index : int, default=0
         Index in ``X`` of ``structures[0]`` (for error messages).
-    parallel : bool, default=True
-        Threaded kernels (numba's thread count), or their serial twins.
 
     Returns
     -------
@@ -246,7 +244,7 @@ def neighbour_list(structures, cutoff, *, first_index=0, parallel=True):
     struct_of = np.repeat(np.arange(len(structures), dtype=np.int64), sizes)
     starts = first[:-1].copy()
     stops = np.where(simple, first[1:], first[:-1])  # empty ranges for the others
-    offsets, neighbours, vectors = pairs_within(pos, struct_of, starts, stops, cutoff, parallel=parallel)
+    offsets, neighbours, vectors = pairs_within(pos, struct_of, starts, stops, cutoff)
 
     if not simple.all():
         counts = np.diff(offsets)
@@ -261,7 +259,7 @@ def neighbour_list(structures, cutoff, *, first_index=0, parallel=True):
             else:
                 centres = sources = np.ascontiguousarray(s.positions)
                 owner = np.arange(len(centres))
-            off, nbr, vec = cell_list_pairs(centres, sources, cutoff, parallel=parallel)
+            off, nbr, vec = cell_list_pairs(centres, sources, cutoff)
             pieces.append((owner[nbr] + lo, vec))
             counts[lo:hi] = np.diff(off)
         offsets = np.zeros(len(pos) + 1, dtype=np.int64)
@@ -277,11 +275,11 @@ def neighbour_list(structures, cutoff, *, first_index=0, parallel=True):
     return offsets, neighbours, vectors, distances
 
 
-def check_distinct_atoms(structures, *, first_index=0, parallel=True):
+def check_distinct_atoms(structures, *, first_index=0):
     """Raise :func:`~skscatter.structures.coincident_atoms_error` for the first two atoms at one position.
 
     For ``fit``, where no neighbour list is otherwise built: the search
     within :data:`COINCIDENT_DISTANCE` finds only the atoms themselves (and
     the periodic images on the cell's faces), so it costs little.
     """
-    neighbour_list(structures, COINCIDENT_DISTANCE, first_index=first_index, parallel=parallel)
+    neighbour_list(structures, COINCIDENT_DISTANCE, first_index=first_index)

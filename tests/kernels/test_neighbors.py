@@ -1,4 +1,4 @@
-"""The neighbour-search dispatcher: brute-force oracle, serial twins, and the bounds it checks."""
+"""The neighbour-search dispatcher: brute-force oracle and the bounds it checks."""
 
 import numpy as np
 import pytest
@@ -24,11 +24,10 @@ def _structures(rng, n_structures=5):
     return pos, np.repeat(np.arange(n_structures), sizes).astype(np.int64), first
 
 
-@pytest.mark.parametrize("parallel", [True, False])
-def test_pairs_within_matches_brute_force(global_random_seed, parallel):
+def test_pairs_within_matches_brute_force(global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     pos, struct_of, first = _structures(rng)
-    offsets, nbr, vec = pairs_within(pos, struct_of, first[:-1].copy(), first[1:].copy(), 2.5, parallel=parallel)
+    offsets, nbr, vec = pairs_within(pos, struct_of, first[:-1].copy(), first[1:].copy(), 2.5)
     expected = []
     for b in range(len(first) - 1):
         lo, hi = first[b], first[b + 1]
@@ -46,19 +45,16 @@ def test_pairs_within_empty_ranges_give_no_pairs(global_random_seed):
 
 
 @pytest.mark.parametrize("cutoff", [1e-8, 0.7, 3.0, 50.0])
-def test_cell_list_matches_brute_force_and_its_serial_twin(global_random_seed, cutoff):
+def test_cell_list_matches_brute_force(global_random_seed, cutoff):
     rng = np.random.default_rng(global_random_seed)
     sources = rng.uniform(-5, 5, (300, 3))
     sources[7] = sources[3]  # a coincident pair, found at any cutoff
     centres = np.ascontiguousarray(sources[::3])
     expected = [(int(i), int(j)) for i, j in _brute_force(centres, sources, cutoff)]
-    results = [cell_list_pairs(centres, sources, cutoff, parallel=p) for p in (True, False)]
-    for offsets, nbr, vec in results:
-        assert _pairs_of(offsets, nbr) == expected
-        centre = np.repeat(np.arange(len(centres)), np.diff(offsets))
-        np.testing.assert_array_equal(vec, sources[nbr] - centres[centre])
-    for a, b in zip(results[0], results[1]):
-        np.testing.assert_array_equal(a, b)
+    offsets, nbr, vec = cell_list_pairs(centres, sources, cutoff)
+    assert _pairs_of(offsets, nbr) == expected
+    centre = np.repeat(np.arange(len(centres)), np.diff(offsets))
+    np.testing.assert_array_equal(vec, sources[nbr] - centres[centre])
 
 
 def _valid():

@@ -1,4 +1,4 @@
-"""The SOAP kernel dispatcher: serial twins, the array-expression twin, and the bounds it checks."""
+"""The SOAP kernel dispatcher: the numba kernels against the array-expression twin, and the bounds it checks."""
 
 import numpy as np
 import pytest
@@ -47,15 +47,12 @@ PREFACTORS = np.array([soap_prefactor(l) for l in range(L_MAX + 1)])
 
 
 @pytest.mark.parametrize("radial", [_gto(), _spline()], ids=["gto", "spline"])
-def test_serial_parallel_and_array_twins_agree(global_random_seed, radial):
+def test_numba_kernels_match_the_array_expressions(global_random_seed, radial):
     rng = np.random.default_rng(global_random_seed)
     offsets, vectors, species, weights = _pairs(rng)
-    c_par = expansion_coefficients(offsets, vectors, species, weights, S, radial, parallel=True)
-    c_ser = expansion_coefficients(offsets, vectors, species, weights, S, radial, parallel=False)
-    np.testing.assert_array_equal(c_par, c_ser)
+    coeffs = expansion_coefficients(offsets, vectors, species, weights, S, radial)
     present = np.ones((len(offsets) - 1, S), dtype=bool)
-    rows = power_spectrum(c_par, PREFACTORS, present, parallel=True)
-    np.testing.assert_array_equal(rows, power_spectrum(c_par, PREFACTORS, present, parallel=False))
+    rows = power_spectrum(coeffs, PREFACTORS, present)
     assert rows.shape == (len(offsets) - 1, n_features(S, N_MAX, L_MAX))
     index = feature_index(S, N_MAX, L_MAX)
     rows_xp = atom_rows_xp(offsets, vectors, species, weights, S, radial, PREFACTORS, index, normalize=False, xp=np)
@@ -63,10 +60,7 @@ def test_serial_parallel_and_array_twins_agree(global_random_seed, radial):
     starts = np.array([0, 3, 3, len(offsets) - 1], dtype=np.int64)  # an empty structure in the middle
     for normalize in (False, True):
         for mean in (False, True):
-            red = power_spectrum_reduced(c_par, PREFACTORS, present, starts, normalize=normalize, mean=mean)
-            np.testing.assert_array_equal(
-                red, power_spectrum_reduced(c_par, PREFACTORS, present, starts, normalize=normalize, mean=mean, parallel=False)
-            )
+            red = power_spectrum_reduced(coeffs, PREFACTORS, present, starts, normalize=normalize, mean=mean)
             unit = rows / np.linalg.norm(rows, axis=1, keepdims=True) if normalize else rows
             expected = np.array([unit[a:b].sum(0) / (max(b - a, 1) if mean else 1) for a, b in zip(starts[:-1], starts[1:])])
             np.testing.assert_allclose(red, expected, rtol=1e-12, atol=1e-14 * np.abs(expected).max())
@@ -140,18 +134,3 @@ def test_spectra_refuse_inconsistent_arguments(global_random_seed):
             power_spectrum_reduced(coeffs, PREFACTORS, present, np.array(starts, dtype=np.int64), normalize=False, mean=False)
     with pytest.raises(ValueError, match="feature index"):
         atom_rows_xp(*args.values(), PREFACTORS, feature_index(S, N_MAX, L_MAX - 1), normalize=False, xp=np)
-
-
-def test_serial_twins_have_their_own_cache_entries():
-    # numba's disk cache keys a function by qualified name and signature,
-    # not by compile options: a twin sharing its parallel sibling's name
-    # would load the sibling's (threaded) machine code.
-    from skscatter._kernels import _neighbors_numba, _soap_numba
-
-    for module in (_soap_numba, _neighbors_numba):
-        twins = [name for name in vars(module) if name.endswith("_serial")]
-        assert twins
-        for name in twins:
-            serial, parallel = getattr(module, name), getattr(module, name[: -len("_serial")])
-            assert serial.targetoptions["parallel"] is False and parallel.targetoptions["parallel"] is True
-            assert serial.py_func.__qualname__ != parallel.py_func.__qualname__
