@@ -59,15 +59,11 @@ class Scratch:
     A batch's expansion coefficients are its largest temporary (tens of
     MB); allocating them afresh for every batch costs page faults each time
     (allocators hand arrays this large straight back to the system).  The
-    buffers live as long as the call's Scratch; pickled to a worker process
-    (a process-based joblib backend) it arrives empty.
+    buffers live as long as the call's Scratch.
     """
 
     def __init__(self):
         self._buffers = {}
-
-    def __reduce__(self):
-        return Scratch, ()
 
     def array(self, shape):
         """A C-contiguous float64 array of ``shape`` (uninitialised), owned by the calling thread."""

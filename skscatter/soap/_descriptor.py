@@ -32,22 +32,6 @@ _PADDING_DECAY = 1e-3
 _MAX_BATCH = 4096
 
 
-class _InPlace:
-    """The output of a call, written in place by batches computed in this process.
-
-    Batches run in threads (the default) write their rows straight into it,
-    so the output is neither allocated twice nor copied; pickled to a worker
-    process (a process-based joblib backend), it arrives empty and the batch
-    returns its rows instead.
-    """
-
-    def __init__(self, array):
-        self.array = array
-
-    def __reduce__(self):
-        return _InPlace, (None,)
-
-
 def validate_structures(X, model, owner):
     """The transform-time gate: structures, species known to the model, bounded periodic images."""
     structures = check_structures(X)
@@ -348,21 +332,22 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         structures, backend = self._prepare(X)
         model = self._model
 
-        out = _InPlace(np.empty((len(structures), model.n_features_out)))
+        # Batches run one after another in this thread (their threads are
+        # inside the kernels), so each writes its rows straight into the output.
+        out = np.empty((len(structures), model.n_features_out))
         scratch = Scratch()
 
         def task(batch, start):
-            rows = None if out.array is None else out.array[start : start + len(batch)]
+            rows = out[start : start + len(batch)]
             return structure_rows(batch, model, backend, first_index=start, out=rows, scratch=scratch)
 
         batches = run_batches(
             structures, task, backend=backend, n_jobs=self.n_jobs, batch_size=self.batch_size, verbose=self.verbose,
             label=type(self).__name__, bytes_per_atom=bytes_per_atom(model, backend),
         )
-        for start, stop, rows in batches:
-            if not np.may_share_memory(rows, out.array):
-                out.array[start:stop] = rows
-        return out.array
+        for _ in batches:
+            pass
+        return out
 
     def transform_atoms(self, X):
         """Per-atom power spectra and the structure each atom belongs to.
@@ -397,12 +382,11 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         sizes = np.array([len(s.numbers) for s in structures], dtype=np.int64)
         first = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=first[1:])
-        P = _InPlace(np.empty((first[-1], model.n_features_out)))
-
+        P = np.empty((first[-1], model.n_features_out))
         scratch = Scratch()
 
         def task(batch, start):
-            rows = None if P.array is None else P.array[first[start] : first[start + len(batch)]]
+            rows = P[first[start] : first[start + len(batch)]]
             return atom_rows(batch, model, backend, first_index=start, out=rows, scratch=scratch)
 
         batches = run_batches(
@@ -410,10 +394,9 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
             # Rows are written into the output, not held per batch.
             bytes_per_atom=bytes_per_atom(model, backend),
         )
-        for start, stop, rows in batches:
-            if not np.may_share_memory(rows, P.array):
-                P.array[first[start] : first[stop]] = rows
-        return P.array, np.repeat(np.arange(len(structures)), sizes)
+        for _ in batches:
+            pass
+        return P, np.repeat(np.arange(len(structures)), sizes)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` in column order.

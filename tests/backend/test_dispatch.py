@@ -1,59 +1,13 @@
 """Backend dispatch: the cupy code path, exercised on the CPU with a fake cupy
 module backed by NumPy, and on a real GPU when one is present."""
 
-import sys
-import types
 
 import numpy as np
 import pytest
-import scipy.fft
 
 from skscatter import ScatteringTransformer
 from skscatter._backend import resolve_backend
 from skscatter.scattering import _filter_bank
-
-
-class _FakeDeviceArray(np.ndarray):
-    """Stands for cupy.ndarray: a NumPy array that must be fetched with .get()."""
-
-    def get(self):
-        return np.asarray(self).copy()
-
-
-class _FakeDevice:
-    id = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-@pytest.fixture
-def fake_cupy(monkeypatch):
-    """Install modules named cupy / cupyx.scipy.fft that compute with NumPy on the CPU."""
-    cupy = types.ModuleType("cupy")
-    cupy.__getattr__ = lambda name: getattr(np, name)
-    cupy.ndarray = _FakeDeviceArray
-    cupy.asarray = lambda a, dtype=None: np.asarray(a, dtype=dtype).view(_FakeDeviceArray)
-    cupy.empty = lambda *args, **kwargs: np.empty(*args, **kwargs).view(_FakeDeviceArray)
-    cupy.cuda = types.SimpleNamespace(
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, memGetInfo=lambda: (2**30, 2**31)),
-        Device=lambda *args: _FakeDevice(),
-    )
-    cupyx = types.ModuleType("cupyx")
-    cupyx_scipy = types.ModuleType("cupyx.scipy")
-    cupyx_scipy.fft = scipy.fft
-    cupyx.scipy = cupyx_scipy
-    monkeypatch.setitem(sys.modules, "cupy", cupy)
-    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
-    monkeypatch.setitem(sys.modules, "cupyx.scipy", cupyx_scipy)
-    monkeypatch.setitem(sys.modules, "cupyx.scipy.fft", scipy.fft)
-    monkeypatch.delenv("SKSCATTER_DISABLE_CUPY", raising=False)
-    _filter_bank._DEVICE_BANKS.clear()
-    yield cupy
-    _filter_bank._DEVICE_BANKS.clear()
 
 
 def test_cupy_backend_path_computes_the_same_function(fake_cupy, global_random_seed):

@@ -15,7 +15,6 @@ from sklearn.exceptions import NotFittedError
 from skscatter import config_context
 from skscatter._backend import cupy_available
 from skscatter.utils._params import EXECUTION_PARAMS
-from skscatter.utils._parallel import ExecutionPlan
 
 from ._compare import as_host, assert_rows_close
 from .registry import SPECS, spec_ids
@@ -78,20 +77,6 @@ def test_transform_before_fit_raises_not_fitted(spec):
 
 
 # -- execution parameters -------------------------------------------------------
-
-
-@pytest.fixture
-def plans(monkeypatch):
-    """Every ExecutionPlan a transform runs, recorded."""
-    seen = []
-    run = ExecutionPlan.run
-
-    def recording_run(self, *args, **kwargs):
-        seen.append(self)
-        return run(self, *args, **kwargs)
-
-    monkeypatch.setattr(ExecutionPlan, "run", recording_run)
-    return seen
 
 
 def _several_batches(est):

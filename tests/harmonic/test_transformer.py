@@ -16,7 +16,6 @@ from skscatter.harmonic import SolidHarmonicScattering, scattering_3d_layout, so
 from skscatter.harmonic._density import channel_weights, molecule_density
 from skscatter.harmonic._transformer import _memory_limit, _voxel_coordinates
 from skscatter.structures import check_structures, structures_from_padded
-from tests.backend.test_dispatch import fake_cupy  # noqa: F401  (fixture: a cupy stand-in on NumPy)
 
 # Small molecules and a coarse setting keep each transform to milliseconds.
 SMALL = dict(J=1, L=2, sigma=1.5, integral_powers=(0.5, 1.0, 2.0))

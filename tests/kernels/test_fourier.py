@@ -67,3 +67,26 @@ def test_lowpass_is_the_two_sided_matrix_product(dtype, global_random_seed):
     np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
     # Each map on its own: batching does not change a bit.
     np.testing.assert_array_equal(_fourier_xp.lowpass(u[2:4], rows, cols, np), got[2:4])
+
+
+def test_serial_twins_have_their_own_disk_cache_entries(tmp_path):
+    # numba keys its disk cache by function, not by compile options: twins
+    # compiled from one Python function would load each other's machine code.
+    # In a fresh cache, compiling the threaded kernel first must leave the
+    # serial twin a cache miss of its own.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from skscatter._kernels import _fourier_numba as F, _knn_numba as K\n"
+        "z = np.zeros(8); out = np.zeros(4)\n"
+        "F.modulus(z, out)\n"
+        "F.modulus_serial(z, out)\n"
+        "print(sum(F.modulus_serial.stats.cache_hits.values()), len(F.modulus_serial.stats.cache_misses))\n"
+        "print(K.knn_pool_serial.py_func.__name__, K.knn_pool.py_func.__name__)\n"
+    )
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    lines = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert lines[:2] == ["0", "1"]
+    assert lines[2] == "_knn_pool_serial" and lines[3] == "_knn_pool"

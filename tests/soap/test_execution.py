@@ -9,7 +9,7 @@ import pytest
 from skscatter import config_context
 from skscatter._backend import cupy_available
 from skscatter.soap import SOAPDescriptor, SOAPSumKernel
-from skscatter.utils._parallel import ExecutionPlan, effective_n_jobs
+from skscatter.utils._parallel import effective_n_jobs
 
 from .test_descriptor import _molecules
 
@@ -42,19 +42,6 @@ def test_sum_kernel_set_params_after_fit_keeps_the_fitted_function(change):
     est = SOAPSumKernel(SOAPDescriptor(**ISSUE), n_representatives=10, random_state=0).fit(mols)
     expected = est.transform(mols)
     np.testing.assert_array_equal(est.set_params(**change).transform(mols), expected)
-
-
-@pytest.fixture
-def plans(monkeypatch):
-    seen = []
-    run = ExecutionPlan.run
-
-    def recording_run(self, *args, **kwargs):
-        seen.append(self)
-        return run(self, *args, **kwargs)
-
-    monkeypatch.setattr(ExecutionPlan, "run", recording_run)
-    return seen
 
 
 def test_n_jobs_means_cpu_threads_through_the_plan(plans):
@@ -141,20 +128,3 @@ def test_backend_is_resolved_at_transform_time(capsys):
     assert "[SOAPDescriptor] 4/4 structures" in capsys.readouterr().err
 
 
-def test_process_workers_return_their_rows():
-    # Batches write into the output in place when they run in threads; in
-    # worker processes the output arrives empty and the rows come back.
-    from joblib import parallel_config
-
-    mols = _molecules(6, seed=28)
-    est = SOAPDescriptor(n_jobs=2, **ISSUE).fit(mols)
-    expected, atoms = est.transform(mols), est.transform_atoms(mols)[0]
-    kernel = SOAPSumKernel(SOAPDescriptor(**ISSUE), n_representatives=5, random_state=0, n_jobs=2).fit(mols)
-    phi = kernel.transform(mols)
-    # To round-off, not bit for bit: numba compiles the kernels afresh (or
-    # loads them from its cache) in each process, and whether a helper such
-    # as real_ylm was compiled on its own first moves the last bit.
-    with parallel_config(backend="loky"), config_context(working_memory=1e-3):
-        np.testing.assert_allclose(est.transform(mols), expected, rtol=1e-13, atol=1e-15 * np.abs(expected).max())
-        np.testing.assert_allclose(est.transform_atoms(mols)[0], atoms, rtol=1e-13, atol=1e-15 * np.abs(atoms).max())
-        np.testing.assert_allclose(kernel.transform(mols), phi, rtol=1e-13, atol=1e-15 * np.abs(phi).max())
