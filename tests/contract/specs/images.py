@@ -1,8 +1,23 @@
 """Hostile inputs every image estimator answers alike (the shared part of the table)."""
 
 import numpy as np
+from hypothesis import strategies as st
 
 from ..registry import Hostile
+
+
+def colour_images(rng, n=6, size=8):
+    """Channel-last colour images ``(n, size, size, 3)``: the layout that once copied the whole input."""
+    return rng.normal(size=(n, size, size, 3))
+
+
+@st.composite
+def permuted_samples(draw, min_size=2, max_size=5):
+    """``(X, X[perm], Y -> Y[perm])``: an image transform is equivariant to the order of the samples."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = colour_images(rng, n=draw(st.integers(min_size, max_size)))
+    perm = rng.permutation(len(X))
+    return X, X[perm], lambda Y: Y[perm]
 
 
 def _with(X, index, value):

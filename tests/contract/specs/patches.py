@@ -6,11 +6,7 @@ from hypothesis import strategies as st
 from skscatter import WhitenedPatchKNNEncoder
 
 from ..registry import Hostile, Invariance, Memory, Spec
-from .images import image_hostile_inputs
-
-
-def colour_images(rng, n=6, size=8):
-    return rng.normal(size=(n, size, size, 3))
+from .images import colour_images, image_hostile_inputs, permuted_samples
 
 
 def _scaled_to(top, dtype=np.float32):
@@ -28,15 +24,6 @@ def _float64_reference(out, est, bad):
 def _float32_rows(top):
     """float32 images near the top of the range and the same images at a normal scale, in one input."""
     return lambda X, r: np.concatenate([_scaled_to(top)(X, r), X.astype(np.float32)])
-
-
-@st.composite
-def _permuted_samples(draw):
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    X = colour_images(rng, n=draw(st.integers(4, 7)))
-    perm = rng.permutation(len(X))
-    return X, X[perm], lambda Y: Y[perm]
 
 
 @st.composite
@@ -147,7 +134,7 @@ SPEC = Spec(
         ),
     ],
     invariances=[
-        Invariance("sample_order", _permuted_samples(), rtol=0.0),
+        Invariance("sample_order", permuted_samples(4, 7), rtol=0.0),
         Invariance("selected_rows", _selected_rows(), rtol=0.0),
     ],
     backends=("numpy", "numba"),

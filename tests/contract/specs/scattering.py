@@ -6,12 +6,7 @@ from hypothesis import strategies as st
 from skscatter import ScatteringTransformer
 
 from ..registry import Hostile, Invariance, Memory, Spec
-from .images import image_hostile_inputs
-
-
-def colour_images(rng, n=6, size=8):
-    """Channel-last colour images, the layout that once copied the whole input."""
-    return rng.normal(size=(n, size, size, 3))
+from .images import colour_images, image_hostile_inputs, permuted_samples
 
 
 def _float64_reference(out, est, bad):
@@ -20,15 +15,6 @@ def _float64_reference(out, est, bad):
     expected = est.transform(bad.astype(np.float64))
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
-
-
-@st.composite
-def _permuted_samples(draw):
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    X = colour_images(rng, n=draw(st.integers(2, 5)))
-    perm = rng.permutation(len(X))
-    return X, X[perm], lambda Y: Y[perm]
 
 
 @st.composite
@@ -76,7 +62,7 @@ SPEC = Spec(
         ),
     ],
     invariances=[
-        Invariance("sample_order", _permuted_samples(), rtol=1e-13),
+        Invariance("sample_order", permuted_samples(2, 5), rtol=1e-13),
         Invariance("positive_scaling", _scaled_images(), rtol=1e-12),
     ],
     backends=("numpy", "numba"),
