@@ -106,7 +106,7 @@ def _check_finite_rows(X, xp):
             first = start + int(xp.argmax(bad))
             raise ValueError(
                 f"Input X contains NaN or infinity (first in sample {first}); remove those samples or impute "
-                "the values (e.g. sklearn.impute.SimpleImputer) before transforming."
+                "the values (e.g. with sklearn.impute.SimpleImputer in front of this estimator)."
             )
 
 
