@@ -97,7 +97,8 @@ def fake_cupy(monkeypatch):
     cupy = types.ModuleType("cupy")
     cupy.__getattr__ = lambda name: getattr(np, name)
     cupy.ndarray = _FakeDeviceArray
-    cupy.asarray = lambda a, dtype=None: np.asarray(a, dtype=dtype).view(_FakeDeviceArray)
+    # A copy, as a transfer to the device is.
+    cupy.asarray = lambda a, dtype=None: np.array(a, dtype=dtype).view(_FakeDeviceArray)
     cupy.empty = lambda *args, **kwargs: np.empty(*args, **kwargs).view(_FakeDeviceArray)
     cupy.cuda = types.SimpleNamespace(
         runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, memGetInfo=lambda: (2**30, 2**31)),

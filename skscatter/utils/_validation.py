@@ -236,11 +236,12 @@ def validate_images(estimator, X, *, reset):
                 f"but {type(estimator).__name__} was fitted on shape {shape} with {C}; refit or resize."
             )
 
+    # Our message (with the fitted layout and the fix) before scikit-learn's.
+    if not reset:
+        _check_n_features(estimator, X)
     if is_cupy_array(X):
         X = _validate_device_images(estimator, X, reset)
     else:
-        if not reset:
-            _check_n_features(estimator, X)
         X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, reset=reset)
         if X.dtype.kind not in "biuf":
             X = X.astype(np.float64)
@@ -248,5 +249,4 @@ def validate_images(estimator, X, *, reset):
     if reset:
         shape, C = _infer_layout(estimator, X.shape[1], array_shape, array_channels)
         return X, shape, C
-    _check_n_features(estimator, X)
     return X, estimator.image_shape_, estimator.n_channels_

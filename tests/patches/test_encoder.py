@@ -379,31 +379,22 @@ class _FakeDeviceArray(np.ndarray):
 
 
 @pytest.fixture
-def fake_cupy(monkeypatch):
-    """A module named cupy computing with NumPy, and the CUDA kernels' array-expression twin in their place."""
-    import sys
-    import types
-
+def fake_cupy(fake_cupy, monkeypatch):
+    """The shared cupy stand-in (tests/conftest.py), with device arrays indexed only by device arrays,
+    and the CUDA kernels' array-expression twin in their place."""
     from skscatter._kernels import _knn_cuda, _knn_xp, knn
 
-    cupy = types.ModuleType("cupy")
-    cupy.__getattr__ = lambda name: getattr(np, name)
-    cupy.ndarray = _FakeDeviceArray
-    cupy.asarray = lambda a, dtype=None: np.array(a, dtype=dtype).view(_FakeDeviceArray)
-    cupy.empty = lambda *args, **kwargs: np.empty(*args, **kwargs).view(_FakeDeviceArray)
-    cupy.cuda = types.SimpleNamespace(
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, memGetInfo=lambda: (2**30, 2**31)),
-    )
+    monkeypatch.setattr(fake_cupy, "ndarray", _FakeDeviceArray)
+    monkeypatch.setattr(fake_cupy, "asarray", lambda a, dtype=None: np.array(a, dtype=dtype).view(_FakeDeviceArray))
+    monkeypatch.setattr(fake_cupy, "empty", lambda *args, **kwargs: np.empty(*args, **kwargs).view(_FakeDeviceArray))
 
     def stand_in(H, offsets, scales, kth, pooling):
         assert isinstance(H, _FakeDeviceArray) and all(type(a) is np.ndarray for a in pooling[:3])
         pool = knn.pooling_dense(*pooling).astype(H.dtype)
         return _knn_xp.knn_pool(H.view(np.ndarray), np.asarray(offsets), scales, kth, pool, np).view(_FakeDeviceArray)
 
-    monkeypatch.setitem(sys.modules, "cupy", cupy)
-    monkeypatch.delenv("SKSCATTER_DISABLE_CUPY", raising=False)
     monkeypatch.setattr(_knn_cuda, "knn_pool", stand_in)
-    return cupy
+    return fake_cupy
 
 
 def test_gpu_batches_fit_the_cuda_grid(fake_cupy, monkeypatch):
