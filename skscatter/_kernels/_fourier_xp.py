@@ -24,6 +24,43 @@ def hermitian_full(x_half, n_cols, xp):
     return xp.concatenate([x_half, tail], axis=-1)
 
 
+def fold_last(x, k, xp):
+    """Periodise a spectrum of shape ``(..., N)`` down to ``(..., N/k)``.
+
+    The 1D :func:`fold`: averaging the ``k`` aliased copies is the spectrum
+    of the decimation ``x[::k]``.
+    """
+    if k == 1:
+        return x
+    *lead, N = x.shape
+    return xp.mean(xp.reshape(x, (*lead, k, N // k)), axis=-2)
+
+
+def filter_fold_1d(x_half, filters, k, n, xp):
+    """Multiply each 1D half spectrum by each filter, then fold by ``k``.
+
+    Parameters
+    ----------
+    x_half : array of shape (R, n // 2 + 1), complex
+        Half spectra (``rfft``) of ``R`` real signals of length ``n``.
+    filters : array of shape (P, n), real
+        Full Fourier-domain filters (not Hermitian: analytic wavelets).
+    k : int
+        Folding factor; divides ``n``.
+    n : int
+        Length of the full spectrum.
+    xp : module
+        Array namespace.
+
+    Returns
+    -------
+    out : array of shape (R, P, n // k), complex
+    """
+    # A signal is a one-row image: the 2D Hermitian extension applies as is.
+    full = hermitian_full(x_half[:, None, :], n, xp)[:, 0, :]
+    return fold_last(full[:, None, :] * filters[None, :, :], k, xp)
+
+
 def fold(x, k, xp):
     """Periodise a spectrum of shape ``(..., M, N)`` down to ``(..., M/k, N/k)``.
 

@@ -11,6 +11,10 @@ numba     ``scipy.fft`` (``workers``)  fused numba kernels, parallel   BLAS GEMM
 cupy      ``cupyx.scipy.fft``          cupy array expressions          cuBLAS
 ========  ===========================  ==============================  ==========
 
+The same objects serve signals (:mod:`skscatter.scattering._core_1d`):
+``rfft``/``ifft`` along the last axis and ``filter_fold_1d`` are the 1D
+operations, with the modulus shared.
+
 The numpy and cupy backends share one implementation
 (:mod:`skscatter._kernels._fourier_xp`); the numba kernels are its twins.
 The filters arrive in the layout each backend declares (``filter_layout``:
@@ -56,6 +60,17 @@ class NumpyFourierOps:
     def ifft2(self, x):
         return scipy.fft.ifft2(x, workers=self.n_threads, overwrite_x=True)
 
+    def rfft(self, x):
+        return scipy.fft.rfft(x, workers=self.n_threads)
+
+    def ifft(self, x):
+        return scipy.fft.ifft(x, workers=self.n_threads, overwrite_x=True)
+
+    def filter_fold_1d(self, x_half, filters, k, n):
+        """``(R, P, n/k)``: each 1D half spectrum times each filter, folded by ``k``."""
+        _check_1d(x_half, filters, k, n, filters.shape[-1] if filters.ndim == 2 else -1, n)
+        return _fourier_xp.filter_fold_1d(x_half, filters, k, n, self.xp)
+
     def filter_fold(self, x_half, filters, k, n_cols):
         """``(R, P, M/k, n_cols/k)``: each half spectrum times each filter, folded by ``k``."""
         return _fourier_xp.filter_fold(x_half, filters, k, n_cols, self.xp)
@@ -83,6 +98,7 @@ class NumbaFourierOps(NumpyFourierOps):
         serial = n_threads == 1
         self._filter_fold = _fourier_numba.filter_fold_serial if serial else _fourier_numba.filter_fold
         self._modulus = _fourier_numba.modulus_serial if serial else _fourier_numba.modulus
+        self._filter_fold_1d = _fourier_numba.filter_fold_1d_serial if serial else _fourier_numba.filter_fold_1d
 
     def filter_fold(self, x_half, filters, k, n_cols):
         # filters: (P, M * 2 * n_cols), interleaved and fold-blocked for this k.
@@ -104,6 +120,16 @@ class NumbaFourierOps(NumpyFourierOps):
         out = np.empty((R, filters.shape[0], M // k, n_cols // k), dtype=x_half.dtype)
         P = filters.shape[0]
         self._filter_fold(_interleaved(x_half), filters, k, n_cols, _interleaved(out).reshape(R, P, -1))
+        return out
+
+    def filter_fold_1d(self, x_half, filters, k, n):
+        # filters: (P, 2 * n), each value twice (interleaved, see
+        # skscatter.scattering._morlet_1d.filters_for).
+        _check_1d(x_half, filters, k, n, filters.shape[-1] if filters.ndim == 2 else -1, 2 * n)
+        x_half = np.ascontiguousarray(x_half)
+        R, P = x_half.shape[0], filters.shape[0]
+        out = np.empty((R, P, n // k), dtype=x_half.dtype)
+        self._filter_fold_1d(_interleaved(x_half), filters, k, n, _interleaved(out))
         return out
 
     def modulus(self, z):
@@ -136,6 +162,31 @@ class CupyFourierOps(NumpyFourierOps):
 
     def ifft2(self, x):
         return self._fft.ifft2(x, overwrite_x=True)
+
+    def rfft(self, x):
+        return self._fft.rfft(x)
+
+    def ifft(self, x):
+        return self._fft.ifft(x, overwrite_x=True)
+
+
+def _check_1d(x_half, filters, k, n, filter_length, expected_length):
+    """Shapes and dtypes of a 1D filter-and-fold, checked before any kernel runs."""
+    if (
+        x_half.ndim != 2
+        or filters.ndim != 2
+        or x_half.shape[1] != n // 2 + 1
+        or filter_length != expected_length
+        or not isinstance(k, int)
+        or k < 1
+        or n % k
+        or x_half.dtype.kind != "c"
+        or filters.dtype != x_half.real.dtype
+    ):
+        raise ValueError(
+            f"Inconsistent 1D spectrum {x_half.shape} {x_half.dtype}, filters {filters.shape} {filters.dtype} "
+            f"(rows of {expected_length} expected), n={n} and fold k={k}."
+        )
 
 
 _OPS = {"numpy": NumpyFourierOps, "numba": NumbaFourierOps, "cupy": CupyFourierOps}
