@@ -1,6 +1,6 @@
 """skscatter: invariant representations as scikit-learn transformers.
 
-Wavelet scattering and whitened-patch encodings of images; SOAP and solid
+Wavelet scattering of signals and images, whitened-patch encodings of images; SOAP and solid
 harmonic scattering of molecules; all usable in a
 :class:`sklearn.pipeline.Pipeline`.
 """
@@ -8,7 +8,7 @@ harmonic scattering of molecules; all usable in a
 from ._config import config_context, get_config, set_config
 from .harmonic import SolidHarmonicScattering, solid_harmonic_scattering_3d
 from .patches import WhitenedPatchKNNEncoder
-from .scattering import ScatteringTransformer
+from .scattering import Scattering1DTransformer, ScatteringTransformer
 from .soap import SOAPDescriptor, SOAPSumKernel
 from .structures import SpeciesCounts
 
@@ -17,6 +17,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "SOAPDescriptor",
     "SOAPSumKernel",
+    "Scattering1DTransformer",
     "ScatteringTransformer",
     "SolidHarmonicScattering",
     "SpeciesCounts",

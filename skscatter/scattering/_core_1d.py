@@ -31,9 +31,9 @@ def scattering_paths_1d(bank, max_order):
     Examples
     --------
     >>> from skscatter.scattering._morlet_1d import morlet_1d_bank
-    >>> paths = scattering_paths_1d(morlet_1d_bank(64, 3, 1, 1, 8, 0), 2)
-    >>> paths
-    [(0, -1, -1), (1, 0, -1), (1, 1, -1), (1, 2, -1), (2, 0, 1), (2, 0, 2), (2, 1, 2)]
+    >>> paths = scattering_paths_1d(morlet_1d_bank(256, 4, 1, 1, 16, 0), 2)
+    >>> paths[4:8]
+    [(1, 3, -1), (1, 4, -1), (2, 0, 3), (2, 0, 4)]
     """
     paths = [(0, -1, -1)] + [(1, n1, -1) for n1 in range(len(bank.j1))]
     if max_order >= 2:

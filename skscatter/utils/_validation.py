@@ -110,7 +110,13 @@ def _check_finite_rows(X, xp):
             )
 
 
-def _as_array(X):
+_RAGGED_FIX = {
+    "images": "every image must have the same shape. Resize the images to one shape",
+    "signals": "every signal must have the same length. Resample, crop or pad them to one length",
+}
+
+
+def _as_array(X, noun="images"):
     """Lists (e.g. a nested list of 2D or 3D images) become the ndarray they spell."""
     if not isinstance(X, (list, tuple)):
         return X
@@ -118,23 +124,22 @@ def _as_array(X):
         return np.asarray(X)
     except ValueError:
         raise ValueError(
-            "X is a ragged nested sequence: every image must have the same shape. Resize the images to one "
-            "shape, or pass an (n_samples, n_features) array."
+            f"X is a ragged nested sequence: {_RAGGED_FIX[noun]}, or pass an (n_samples, n_features) array."
         ) from None
 
 
-def _check_dtype(X):
+def _check_dtype(X, noun="images"):
     kind = getattr(getattr(X, "dtype", None), "kind", None)
     if kind == "c":
         raise ValueError(
-            f"Complex data not supported: X has dtype {X.dtype}; images must be real. Pass np.abs(X) or X.real."
+            f"Complex data not supported: X has dtype {X.dtype}; {noun} must be real. Pass np.abs(X) or X.real."
         )
 
 
-def _check_n_samples(X):
+def _check_n_samples(X, noun="images"):
     shape = getattr(X, "shape", None)
     if shape is not None and len(shape) >= 1 and shape[0] == 0:
-        raise ValueError(f"X holds no images (shape {tuple(shape)}); pass at least one sample.")
+        raise ValueError(f"X holds no {noun} (shape {tuple(shape)}); pass at least one sample.")
 
 
 def _check_n_features(estimator, X):
@@ -150,13 +155,13 @@ def _check_n_features(estimator, X):
     )
 
 
-def _validate_device_images(estimator, X, reset):
-    """The cupy twin of ``validate_data`` for images already on the GPU."""
+def _validate_device_images(estimator, X, reset, noun="images", layouts=_IMAGE_LAYOUTS):
+    """The cupy twin of ``validate_data`` for images (or signals) already on the GPU."""
     xp = __import__("cupy")
     if X.dtype.kind not in "biuf":
-        raise ValueError(f"X has dtype {X.dtype}; images must be real numbers (float32 or float64).")
+        raise ValueError(f"X has dtype {X.dtype}; {noun} must be real numbers (float32 or float64).")
     if X.ndim != 2:
-        raise ValueError(f"X has {X.ndim} dimensions; {_IMAGE_LAYOUTS}.")
+        raise ValueError(f"X has {X.ndim} dimensions; {layouts}.")
     if X.shape[1] < 1:
         raise ValueError(f"Found array with shape {X.shape}; at least 1 feature is required.")
     _check_finite_rows(X, xp)
@@ -250,3 +255,111 @@ def validate_images(estimator, X, *, reset):
         shape, C = _infer_layout(estimator, X.shape[1], array_shape, array_channels)
         return X, shape, C
     return X, estimator.image_shape_, estimator.n_channels_
+
+
+_SIGNAL_LAYOUTS = (
+    "X must be (n_samples, n_features) with n_features = n_channels * length (channels first), "
+    "or (n_samples, n_channels, length)"
+)
+
+
+def _check_length_param(shape):
+    if isinstance(shape, (tuple, list)) and len(shape) == 1:
+        shape = shape[0]
+    if not isinstance(shape, Integral) or isinstance(shape, bool) or shape < 1:
+        raise ValueError(f"shape={shape!r} must be a positive int (the signal length), or None to infer it from X.")
+    return int(shape)
+
+
+def _infer_signal_layout(estimator, n_features, array_length, array_channels):
+    """Resolve the signal length and the number of channels at fit time."""
+    C = estimator.n_channels
+    if array_channels is not None:
+        if C is not None and C != array_channels:
+            raise ValueError(
+                f"X has {array_channels} channels on its second axis, but n_channels={C}; "
+                f"set n_channels={array_channels} or None."
+            )
+        C = array_channels
+    C = 1 if C is None else int(C)
+    if estimator.shape is not None:
+        length = _check_length_param(estimator.shape)
+        if array_length is not None and array_length != length:
+            raise ValueError(f"X holds signals of length {array_length}, but shape={length}; set shape=None or fix X.")
+    elif array_length is not None:
+        length = int(array_length)
+    else:
+        if n_features % C:
+            raise ValueError(
+                f"X has {n_features} features, which is not a multiple of n_channels={C}; "
+                "fix n_channels or pass (n_samples, n_channels, length) arrays."
+            )
+        length = n_features // C
+    if length * C != n_features:
+        raise ValueError(
+            f"X has {n_features} features per sample, but shape={length} with n_channels={C} "
+            f"needs {length * C}; fix shape or n_channels."
+        )
+    return length, C
+
+
+def validate_signals(estimator, X, *, reset):
+    """Validate a batch of signals (time series) for a signal estimator.
+
+    The estimator provides the parameters ``shape`` (the length) and
+    ``n_channels``; after fitting it holds ``signal_length_`` and
+    ``n_channels_``.  Nothing the size of ``X`` is allocated.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+    X : array-like or cupy array
+        ``(n_samples, n_channels * length)`` rows (channels first) or
+        ``(n_samples, n_channels, length)``; nested lists are read as the
+        array they spell.
+    reset : bool
+        True in ``fit``: resolve the layout and set ``n_features_in_``.
+
+    Returns
+    -------
+    X : ndarray or cupy array of shape (n_samples, n_channels * length)
+    length : int
+    n_channels : int
+    """
+    X = _as_array(X, "signals")
+    _check_dtype(X, "signals")
+    _check_n_samples(X, "signals")
+    array_length = array_channels = None
+    ndim = getattr(X, "ndim", 2)
+    if ndim == 3 and not hasattr(X, "columns"):
+        n, array_channels, array_length = X.shape
+        X = X.reshape(n, array_channels * array_length)
+    elif ndim > 3:
+        raise ValueError(f"X has {ndim} dimensions; {_SIGNAL_LAYOUTS}.")
+    name = type(estimator).__name__
+    if not reset:
+        length, C = estimator.signal_length_, estimator.n_channels_
+        if array_length is not None and (array_length, array_channels) != (length, C):
+            raise ValueError(
+                f"X holds signals of length {array_length} with {array_channels} channel(s), but {name} was "
+                f"fitted on length {length} with {C}; refit, or resample the signals to that length."
+            )
+        n_features = X.shape[1] if getattr(X, "ndim", 0) == 2 else None
+        if n_features is not None and n_features != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but {name} is expecting {estimator.n_features_in_} features as "
+                f"input: it was fitted on signals of length {length} with {C} channel(s). Pass signals of that "
+                f"length ((n_samples, {estimator.n_features_in_}) rows or (n_samples, {C}, {length}) arrays), "
+                "or refit."
+            )
+    if is_cupy_array(X):
+        X = _validate_device_images(estimator, X, reset, "signals", _SIGNAL_LAYOUTS)
+    else:
+        X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, reset=reset)
+        if X.dtype.kind not in "biuf":
+            X = X.astype(np.float64)
+        _check_finite_rows(X, np)
+    if reset:
+        length, C = _infer_signal_layout(estimator, X.shape[1], array_length, array_channels)
+        return X, length, C
+    return X, estimator.signal_length_, estimator.n_channels_

@@ -123,7 +123,7 @@ class Spec:
     make_X : callable
         ``make_X(rng) -> X``: a few valid samples (an array of images or a
         list of structures), at least 4.
-    input_kind : {"images", "structures"}
+    input_kind : {"images", "signals", "structures"}
     alternatives : dict
         Every model parameter (all of ``get_params(deep=False)`` except the
         execution parameters) -> another valid value.  The tests check that
@@ -165,10 +165,11 @@ class Spec:
 
 
 def _load():
-    from .specs import composition, harmonic, patches, scattering, soap
+    from .specs import composition, harmonic, patches, scattering, signals, soap
 
     return [
         scattering.SPEC,
+        signals.SPEC,
         patches.SPEC,
         soap.DESCRIPTOR,
         soap.SUM_KERNEL,

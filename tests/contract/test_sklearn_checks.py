@@ -8,7 +8,7 @@ import skscatter
 
 from .registry import SPECS, spec_ids
 
-ARRAY_SPECS = [s for s in SPECS if s.input_kind == "images"]
+ARRAY_SPECS = [s for s in SPECS if s.input_kind in ("images", "signals")]
 STRUCTURE_SPECS = [s for s in SPECS if s.input_kind == "structures"]
 
 # Checks that feed no data: the ones that apply to estimators whose X is a

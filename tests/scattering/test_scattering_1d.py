@@ -1,0 +1,253 @@
+"""Scattering1DTransformer against its references: kymatio's golden values, kymatio 0.3, and the definition."""
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.linear_model import RidgeClassifier
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skscatter import Scattering1DTransformer
+from skscatter.scattering._morlet_1d import morlet_1d, morlet_1d_bank, wavelet_parameters
+
+REFERENCE = Path(__file__).parent / "data" / "kymatio_0.3_scattering1d.npz"
+
+
+@pytest.fixture(scope="module")
+def golden(data_dir):
+    path = data_dir / "golden" / "kymatio_scattering1d.npz"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return dict(np.load(path, allow_pickle=False))
+
+
+@pytest.fixture(scope="module")
+def kymatio_03():
+    data = dict(np.load(REFERENCE, allow_pickle=False))
+    return json.loads(str(data.pop("configs"))), data
+
+
+def _relative_error(a, b):
+    return float(np.abs(a - b).max() / np.abs(b).max())
+
+
+# -- agreement with the references --------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matches_kymatio_golden_output(golden, backend, dtype):
+    x, J, Q, Sx = golden["x"], int(golden["J"]), int(golden["Q"]), golden["Sx"]
+    est = Scattering1DTransformer(J=J, Q=Q, backend=backend)
+    out = est.fit_transform(x.astype(dtype))
+    assert out.dtype == dtype
+    assert (est.n_paths_, est.output_length_) == Sx.shape[1:]
+    assert _relative_error(out.reshape(Sx.shape), Sx) < 1e-5
+
+
+@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_matches_kymatio_03_on_other_configurations(kymatio_03, case, backend):
+    configs, data = kymatio_03
+    J, Q, T, length, max_order, oversampling = configs[case]
+    Q = tuple(Q) if isinstance(Q, list) else Q
+    x = data[f"x_{case}"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the shortest signals warn of border effects
+        est = Scattering1DTransformer(J=J, Q=Q, T=T, max_order=max_order, oversampling=oversampling, backend=backend)
+        out = est.fit_transform(x).reshape(len(x), est.n_paths_, est.output_length_)
+    # kymatio with its aliased filter copies summed: the same definition.
+    assert _relative_error(out, data[f"sum_{case}"]) < 1e-10
+    # kymatio 0.3 as released averages them: a known factor per path.
+    meta = est.meta_
+    log2_T, over = int(math.log2(est.T_)), oversampling
+    k1 = np.where(meta["order"] >= 1, np.maximum(np.minimum(np.nan_to_num(meta["j"][:, 0]), log2_T) - over, 0), 0)
+    k2 = np.where(meta["order"] == 2, np.maximum(np.minimum(np.nan_to_num(meta["j"][:, 1]), log2_T) - k1 - over, 0), 0)
+    scale = np.where(meta["order"] == 2, 2.0 ** (2 * k1 + k2), 2.0**k1)
+    assert _relative_error(out / scale[None, :, None], data[f"mean_{case}"]) < 1e-10
+
+
+def test_order_one_is_the_definition_without_early_subsampling(global_random_seed):
+    # S1 = |x * psi| * phi computed at full resolution by plain FFTs of the
+    # padded signal, then sampled: the early decimations of the fast
+    # algorithm only alias what the filters' bandwidths leave out.
+    rng = np.random.default_rng(global_random_seed)
+    length, J, Q = 300, 5, 4
+    x = rng.normal(size=length)
+    est = Scattering1DTransformer(J=J, Q=Q, max_order=1).fit(x[None])
+    S = est.transform(x[None]).reshape(est.n_paths_, -1)
+    bank = morlet_1d_bank(length, J, Q, 1, 2**J, 0)
+    N, left = bank.padded_length, bank.pad_left
+    padded = np.pad(x, (left, N - length - left), mode="reflect")
+    X = np.fft.fft(padded)
+    phi = morlet_1d(N, None, 0.1 / 2**J)
+    step = 2**J
+    start = bank.start[J]
+
+    def lowpass(u):
+        return np.fft.ifft(np.fft.fft(u) * phi).real[::step][start : start + est.output_length_]
+
+    expected = [lowpass(padded)] + [lowpass(np.abs(np.fft.ifft(X * psi))) for psi in bank.psi1]
+    np.testing.assert_allclose(S, np.asarray(expected), rtol=0, atol=2e-4 * np.abs(S).max())
+
+
+def test_filter_bank_design():
+    xi, sigma, j = wavelet_parameters(8, 8)
+    # Constant-Q: consecutive centre frequencies 2**(1/8) apart above the
+    # elbow, then Q - 1 = 7 evenly spaced ones down to zero.
+    ratios = np.asarray(xi[:-8]) / np.asarray(xi[1:-7])
+    np.testing.assert_allclose(ratios, 2 ** (1 / 8))
+    np.testing.assert_allclose(np.diff(xi[-8:]), -xi[-8] / 8)
+    assert sigma[-1] == pytest.approx(0.1 / 2**8)
+    assert j == sorted(j) and j[0] == 0
+    for xi_, s in zip(xi, sigma):
+        psi = morlet_1d(1024, xi_, s)
+        assert abs(psi[0]) < 1e-12  # zero mean
+        assert np.abs(np.fft.ifft(psi)).sum() == pytest.approx(1.0)  # unit l1 norm
+        assert np.argmax(psi) == round(xi_ * 1024) or xi_ * 1024 < 3
+
+
+# -- layouts, outputs, names --------------------------------------------------
+
+
+def test_channels_are_scattered_separately_in_either_layout(global_random_seed):
+    X = np.random.default_rng(global_random_seed).normal(size=(3, 2, 200))
+    est = Scattering1DTransformer(J=4, Q=4).fit(X)
+    out = est.transform(X)
+    single = Scattering1DTransformer(J=4, Q=4).fit(X[:, 0])
+    per_channel = np.concatenate([single.transform(X[:, c]) for c in range(2)], axis=1)
+    np.testing.assert_array_equal(out, per_channel)
+    flat = Scattering1DTransformer(J=4, Q=4, n_channels=2).fit_transform(X.reshape(3, -1))
+    np.testing.assert_array_equal(flat, out)
+    names = est.get_feature_names_out()
+    assert len(names) == out.shape[1] == 2 * est.n_paths_ * est.output_length_
+    assert names[0] == "c0_s0_t0" and names[-1].startswith("c1_s2_")
+
+
+@pytest.mark.parametrize("length", [1000, 1024, 97, 4097])
+def test_any_length(length, global_random_seed):
+    X = np.random.default_rng(global_random_seed).normal(size=(2, length))
+    est = Scattering1DTransformer(J=5, Q=4).fit(X)
+    out = est.transform(X)
+    assert est.padded_length_ & (est.padded_length_ - 1) == 0
+    assert est.padded_length_ <= 3 * length - 2
+    # The output spans the signal: about length / 2**J samples (the
+    # coarse samples that hold any part of it).
+    assert length // 32 <= est.output_length_ <= math.ceil(length / 32) + 1
+    assert np.isfinite(out).all() and out.shape == (2, est.n_paths_ * est.output_length_)
+
+
+def test_mean_output_and_log(global_random_seed):
+    X = np.random.default_rng(global_random_seed).normal(size=(3, 256))
+    maps = Scattering1DTransformer(J=4).fit(X)
+    S = maps.transform(X).reshape(3, maps.n_paths_, -1)
+    mean = Scattering1DTransformer(J=4, output="mean").fit_transform(X)
+    np.testing.assert_allclose(mean, S.mean(axis=2), rtol=1e-12)
+    logged = Scattering1DTransformer(J=4, output="mean", log=True, log_eps=1e-3).fit_transform(X)
+    np.testing.assert_allclose(logged, np.log(np.abs(mean) + 1e-3), rtol=1e-12)
+    est = Scattering1DTransformer(J=4, output="mean").fit(X)
+    assert est.get_feature_names_out()[1] == "s1_n0_j0"
+
+
+def test_meta_describes_every_path():
+    est = Scattering1DTransformer(J=6, Q=(8, 2)).fit(np.zeros((1, 512)))
+    meta = est.meta_
+    assert meta["order"].tolist() == [p[0] for p in est.paths_]
+    second = meta["order"] == 2
+    assert (meta["j"][second, 1] > meta["j"][second, 0]).all()
+    assert np.isnan(meta["xi"][meta["order"] == 1, 1]).all()
+    assert (np.diff(meta["xi"][meta["order"] == 1, 0]) < 0).all()
+
+
+def test_oversampling_keeps_values_and_adds_samples(global_random_seed):
+    x = np.random.default_rng(global_random_seed).normal(size=(1, 512))
+    plain = Scattering1DTransformer(J=5, Q=4).fit(x)
+    over = Scattering1DTransformer(J=5, Q=4, oversampling=1).fit(x)
+    a = plain.transform(x).reshape(plain.n_paths_, -1)
+    b = over.transform(x).reshape(over.n_paths_, -1)
+    assert over.output_length_ == 2 * plain.output_length_
+    # Every other sample of the oversampled maps is a sample of the plain ones.
+    np.testing.assert_allclose(b[:, ::2], a, rtol=0, atol=1e-4 * np.abs(a).max())
+
+
+def test_time_shift_stability(global_random_seed):
+    # A shift much smaller than T barely changes the time-averaged output.
+    rng = np.random.default_rng(global_random_seed)
+    x = np.convolve(rng.normal(size=2100), np.ones(8) / 8, mode="same")[None]
+    est = Scattering1DTransformer(J=8, Q=8, output="mean").fit(x[:, :2048])
+    a = est.transform(x[:, :2048])
+    b = est.transform(x[:, 3 : 2048 + 3])
+    assert np.linalg.norm(a - b) < 0.05 * np.linalg.norm(a)
+
+
+def test_signals_shorter_than_the_lowpass_support_warn_at_every_fit():
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="length 40 are shorter than the support.*T=8.*border effects"):
+            Scattering1DTransformer(J=3).fit(np.zeros((1, 40)))
+
+
+def test_short_signals_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"2\*\*J = 256\) exceeds the signal length 100.*use J <= 6 or pass T <= 100"):
+        Scattering1DTransformer(J=8).fit(np.zeros((2, 100)))
+    out = Scattering1DTransformer(J=8, T=64).fit_transform(np.ones((2, 100)))
+    assert np.isfinite(out).all()
+
+
+def test_set_output_pandas_and_grid_search_in_a_pipeline():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    t = np.arange(256)
+    # Two classes: a tone at one of two frequencies with random phase and noise.
+    y = np.arange(40) % 2
+    X = np.sin(np.outer(0.2 + 0.2 * y, t) + rng.uniform(0, 6, size=(40, 1))) + 0.5 * rng.normal(size=(40, 256))
+    est = Scattering1DTransformer(J=4, output="mean").set_output(transform="pandas")
+    frame = est.fit_transform(X)
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == list(est.get_feature_names_out())
+    pipe = Pipeline([("s", Scattering1DTransformer(output="mean", log=True)), ("z", StandardScaler()), ("c", RidgeClassifier())])
+    search = GridSearchCV(pipe, {"s__J": [3, 5]}, cv=2).fit(X, y)
+    assert search.best_score_ > 0.9
+    assert clone(search.best_estimator_).get_params()["s__J"] in (3, 5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    length=st.integers(8, 600),
+    J=st.integers(1, 6),
+    Q=st.one_of(st.integers(1, 12), st.tuples(st.integers(1, 8), st.integers(1, 3))),
+    max_order=st.integers(1, 2),
+    oversampling=st.integers(0, 2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_random_configurations_agree_across_backends(length, J, Q, max_order, oversampling, dtype, seed):
+    if 2**J > length:
+        J = int(math.log2(length))
+    X = np.random.default_rng(seed).normal(size=(2, length)).astype(dtype)
+    params = dict(J=J, Q=Q, max_order=max_order, oversampling=oversampling)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # border effects of the shortest signals
+        a = Scattering1DTransformer(**params, backend="numpy").fit_transform(X)
+        b = Scattering1DTransformer(**params, backend="numba", n_jobs=2).fit_transform(X)
+    assert a.dtype == dtype and np.isfinite(a).all()
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(b, a, rtol=0, atol=tol * np.abs(a).max())
+
+
+def test_cupy_path_computes_the_same_function(fake_cupy, global_random_seed):
+    X = np.random.default_rng(global_random_seed).normal(size=(3, 2, 130))
+    cpu = Scattering1DTransformer(J=4, Q=(4, 2), backend="numpy").fit_transform(X)
+    est = Scattering1DTransformer(J=4, Q=(4, 2), backend="cupy").fit(X)
+    out = est.transform(X)
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, cpu, rtol=1e-12, atol=1e-14)
+    device = est.transform(fake_cupy.asarray(X.reshape(3, -1)))
+    assert isinstance(device, fake_cupy.ndarray)
+    np.testing.assert_allclose(np.asarray(device), cpu, rtol=1e-12, atol=1e-14)
