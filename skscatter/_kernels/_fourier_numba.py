@@ -79,35 +79,46 @@ def _filter_fold(x_half, filters2, k, n_cols, out):
                     o[w] *= scale
 
 
-def _filter_fold_1d(x_half, filters2, k, n, out):
-    # x_half (R, 2*n_half) interleaved half spectra; filters2 (P, 2*n), each
-    # value twice; out (R, P, 2*(n//k)).  In 1D the k aliased blocks of a
-    # spectrum are already contiguous runs of n/k values, so the fold is k
-    # long multiply-adds over the natural order.
+def _filter_fold_1d(x_half, filters, starts, widths, k, n, out):
+    # x_half (R, 2*n_half) interleaved half spectra; filters (P, n) real;
+    # filter p is negligible outside the circular window of widths[p]
+    # frequencies from starts[p]; out (R, P, 2*(n//k)) interleaved.
+    # Band-pass filters occupy a small part of the spectrum, so only their
+    # window is multiplied and added onto its aliased position (i mod n/k):
+    # the fold costs the window's width, not n.  Frequencies past the half
+    # spectrum are read from their mirror, X[i] = conj(X[n - i]).
     R = x_half.shape[0]
     n_half = x_half.shape[1] // 2
-    P = filters2.shape[0]
-    size = 2 * (n // k)
+    P = filters.shape[0]
+    m = n // k
     scale = 1.0 / k
-    for r in prange(R):
-        full = np.empty(2 * n, dtype=x_half.dtype)
+    for row in prange(R * P):
+        r = row // P
+        p = row - r * P
         half = x_half[r]
-        full[: 2 * n_half] = half
-        # X[v] = conj(X[n - v]) for the frequencies rfft leaves out.
-        for v in range(n_half, n):
-            full[2 * v] = half[2 * (n - v)]
-            full[2 * v + 1] = -half[2 * (n - v) + 1]
-        for p in range(P):
-            o = out[r, p]
-            f = filters2[p]
-            for w in range(size):
-                o[w] = full[w] * f[w]
-            for b in range(1, k):
-                for w in range(size):
-                    o[w] += full[b * size + w] * f[b * size + w]
-            if k > 1:
-                for w in range(size):
-                    o[w] *= scale
+        o = out[r, p]
+        o[:] = 0.0
+        f = filters[p]
+        i = starts[p]
+        j = i % m
+        for _ in range(widths[p]):
+            if i < n_half:
+                re = half[2 * i]
+                im = half[2 * i + 1]
+            else:
+                re = half[2 * (n - i)]
+                im = -half[2 * (n - i) + 1]
+            o[2 * j] += re * f[i]
+            o[2 * j + 1] += im * f[i]
+            i += 1
+            if i == n:
+                i = 0
+            j += 1
+            if j == m:
+                j = 0
+        if k > 1:
+            for w in range(2 * m):
+                o[w] *= scale
 
 
 def _modulus(z, out):
@@ -122,7 +133,7 @@ def _modulus(z, out):
 
 filter_fold = compile_twin(_filter_fold, parallel=True, fastmath=True)
 filter_fold_serial = compile_twin(_filter_fold, parallel=False, fastmath=True)
-filter_fold_1d = compile_twin(_filter_fold_1d, parallel=True, fastmath=True)
-filter_fold_1d_serial = compile_twin(_filter_fold_1d, parallel=False, fastmath=True)
+filter_fold_1d = compile_twin(_filter_fold_1d, parallel=True)
+filter_fold_1d_serial = compile_twin(_filter_fold_1d, parallel=False)
 modulus = compile_twin(_modulus, parallel=True)
 modulus_serial = compile_twin(_modulus, parallel=False)

@@ -24,6 +24,8 @@ The filters arrive in the layout each backend declares (``filter_layout``:
 serial kernels and one FFT worker).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.fft
 
@@ -123,13 +125,24 @@ class NumbaFourierOps(NumpyFourierOps):
         return out
 
     def filter_fold_1d(self, x_half, filters, k, n):
-        # filters: (P, 2 * n), each value twice (interleaved, see
-        # skscatter.scattering._morlet_1d.filters_for).
-        _check_1d(x_half, filters, k, n, filters.shape[-1] if filters.ndim == 2 else -1, 2 * n)
+        # filters: a BandFilters, each filter with the window of frequencies
+        # where it is not negligible.
+        values, starts, widths = filters
+        _check_1d(x_half, values, k, n, values.shape[-1] if values.ndim == 2 else -1, n)
+        P = values.shape[0]
+        if (
+            not values.flags.c_contiguous
+            or starts.shape != (P,)
+            or widths.shape != (P,)
+            or starts.dtype != np.int64
+            or widths.dtype != np.int64
+            or (P and (starts.min() < 0 or starts.max() >= n or widths.min() < 0 or widths.max() > n))
+        ):
+            raise ValueError(f"Band windows out of range for {P} filters of {n} frequencies.")
         x_half = np.ascontiguousarray(x_half)
-        R, P = x_half.shape[0], filters.shape[0]
+        R = x_half.shape[0]
         out = np.empty((R, P, n // k), dtype=x_half.dtype)
-        self._filter_fold_1d(_interleaved(x_half), filters, k, n, _interleaved(out))
+        self._filter_fold_1d(_interleaved(x_half), values, starts, widths, k, n, _interleaved(out))
         return out
 
     def modulus(self, z):
@@ -168,6 +181,19 @@ class CupyFourierOps(NumpyFourierOps):
 
     def ifft(self, x):
         return self._fft.ifft(x, overwrite_x=True)
+
+
+class BandFilters(NamedTuple):
+    """Real Fourier filters with, for each, the circular window where it is not negligible.
+
+    ``values[p]`` is negligible outside frequencies ``starts[p] ..
+    starts[p] + widths[p] - 1`` (mod ``n``).  The numba backend's layout of
+    1D filters (``filter_layout == "blocked"``).
+    """
+
+    values: np.ndarray
+    starts: np.ndarray
+    widths: np.ndarray
 
 
 def _check_1d(x_half, filters, k, n, filter_length, expected_length):

@@ -51,6 +51,13 @@ def _runs(keys):
     return runs
 
 
+def _rows(filters, a, b):
+    """Filters ``a .. b - 1`` of a level, in whichever layout the backend reads."""
+    if isinstance(filters, tuple):  # values and their band windows
+        return type(filters)(*(part[a:b] for part in filters))
+    return filters[a:b]
+
+
 def pad_signals(x, length, padded_length, pad_left, xp):
     """Reflect-pad ``(R, length)`` signals to ``padded_length`` (as ``np.pad(mode="reflect")``)."""
     from ._core import reflect_indices
@@ -102,7 +109,7 @@ def scattering_1d(x, bank, filters, max_order, ops):
     k1_of = [max(min(j, log2_T) - over, 0) for j in bank.j1]
     for k1, a, b in _runs(k1_of):
         n = N // 2**k1
-        u1 = ops.modulus(ops.ifft(ops.filter_fold_1d(x_half, psi1[a:b], 2**k1, N)))
+        u1 = ops.modulus(ops.ifft(ops.filter_fold_1d(x_half, _rows(psi1, a, b), 2**k1, N)))
         u1_half = ops.rfft(u1)  # (R, b - a, n // 2 + 1)
         out[:, 1 + a : 1 + b] = average(u1_half.reshape(R * (b - a), -1), n, k1).reshape(R, b - a, -1)
         if max_order < 2:
@@ -118,7 +125,7 @@ def scattering_1d(x, bank, filters, max_order, ops):
             for k2, ca, cb in _runs(k2_of):
                 first = children[ca]
                 m = n // 2**k2
-                w = ops.filter_fold_1d(parents, psi2[k1][first : first + cb - ca], 2**k2, n)
+                w = ops.filter_fold_1d(parents, _rows(psi2[k1], first, first + cb - ca), 2**k2, n)
                 u2 = ops.modulus(ops.ifft(w))  # (R * parents, children, m)
                 s2 = average(ops.rfft(u2).reshape(-1, m // 2 + 1), m, k1 + k2)
                 index = [index2[(a + p, c)] for p in range(pa, pb) for c in range(first, first + cb - ca)]

@@ -32,6 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._kernels.fourier import BandFilters
+
 # The constants of the reference's filter design.
 R_PSI = math.sqrt(0.5)
 SIGMA0 = 0.1
@@ -325,15 +327,42 @@ def morlet_1d_bank(length, J, Q1, Q2, T, oversampling):
     )
 
 
+# Filter values below this fraction of a filter's peak are left out by the
+# numba kernels: Gaussian tails fall below it within ~10 bandwidths, and what
+# is left out cannot move a coefficient by more than a few parts in 1e17.
+_NEGLIGIBLE = 1e-20
+
+
+def band_window(filter_hat):
+    """``(start, width)`` of the smallest circular window outside which ``filter_hat`` is negligible.
+
+    Examples
+    --------
+    >>> band_window(np.array([1.0, 0, 0, 0, 0, 0, 0.5, 2.0]))
+    (6, 3)
+    """
+    n = filter_hat.shape[0]
+    keep = np.flatnonzero(np.abs(filter_hat) > _NEGLIGIBLE * np.abs(filter_hat).max(initial=0.0))
+    if keep.size == 0:
+        return 0, 0
+    # The window is the complement of the largest circular gap between kept frequencies.
+    gaps = np.diff(np.append(keep, keep[0] + n))
+    largest = int(np.argmax(gaps))
+    start = int(keep[(largest + 1) % keep.size])
+    return start, n - int(gaps[largest]) + 1
+
+
 _CONVERTED = {}
 
 
 def filters_for(ops, bank, dtype):
     """``(psi1, psi2, phi)`` of ``bank`` in ``dtype``, laid out and placed for ``ops``.
 
-    The numba kernels read filters interleaved (each value twice, to
-    multiply ``(re, im)`` pairs); the array backends read them as they are,
-    on their device.  Cached per bank, dtype, layout and device.
+    The numba kernels read each level as a
+    :class:`skscatter._kernels.fourier.BandFilters` (values plus the window
+    where each filter is not negligible); the array backends read the
+    values as they are, on their device.  Cached per bank, dtype, layout and
+    device.
     """
     dtype = np.dtype(dtype)
     key = (id(bank), dtype.str, ops.filter_layout, ops.device)
@@ -344,9 +373,11 @@ def filters_for(ops, bank, dtype):
     def convert(a):
         if a is None:
             return None
-        a = np.ascontiguousarray(a, dtype=dtype)
+        a = np.ascontiguousarray(np.atleast_2d(a), dtype=dtype)
         if ops.filter_layout == "blocked":
-            a = np.repeat(a, 2, axis=-1)
+            a.setflags(write=False)
+            windows = np.asarray([band_window(f) for f in a], dtype=np.int64).reshape(-1, 2)
+            return BandFilters(a, np.ascontiguousarray(windows[:, 0]), np.ascontiguousarray(windows[:, 1]))
         if ops.device is None:
             a.setflags(write=False)
             return a
@@ -355,7 +386,7 @@ def filters_for(ops, bank, dtype):
     converted = (
         convert(bank.psi1),
         tuple(convert(a) for a in bank.psi2),
-        tuple(convert(a)[None, :] for a in bank.phi),
+        tuple(convert(a) for a in bank.phi),
     )
     if len(_CONVERTED) >= 16:
         _CONVERTED.pop(next(iter(_CONVERTED)))

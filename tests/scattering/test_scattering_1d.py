@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from skscatter import Scattering1DTransformer
 from skscatter.scattering._morlet_1d import morlet_1d, morlet_1d_bank, wavelet_parameters
 
+# Made by asv_benchmarks/make_kymatio_1d_reference.py from kymatio 0.3.0.
 REFERENCE = Path(__file__).parent / "data" / "kymatio_0.3_scattering1d.npz"
 
 

@@ -8,7 +8,7 @@ from skscatter import Scattering1DTransformer
 from ..registry import Hostile, Invariance, Memory, Spec
 
 
-def multichannel_signals(rng, n=6, length=48, channels=2):
+def multichannel_signals(rng, n=6, length=128, channels=2):
     """``(n, channels, length)`` series: the multivariate layout (aeon's, sktime's)."""
     return rng.normal(size=(n, channels, length))
 
@@ -54,7 +54,7 @@ def _equal_to_ndarray_input(out, est, bad):
     np.testing.assert_array_equal(out, est.transform(np.asarray(bad)))
 
 
-_N_FEATURES = 2 * 48
+_N_FEATURES = 2 * 128
 
 SPEC = Spec(
     cls=Scattering1DTransformer,
@@ -66,7 +66,7 @@ SPEC = Spec(
         Q=(1, 1),
         T=4,
         max_order=1,
-        shape=48,
+        shape=128,
         oversampling=1,
         n_channels=2,
         output="mean",
@@ -89,25 +89,25 @@ SPEC = Spec(
             "wrong_n_features",
             lambda X, r: X.reshape(len(X), -1)[:, :-1],
             "transform",
-            match=rf"X has {_N_FEATURES - 1} features.*expecting {_N_FEATURES}.*length 48 with 2 channel.*or refit",
+            match=rf"X has {_N_FEATURES - 1} features.*expecting {_N_FEATURES}.*length 128 with 2 channel.*or refit",
         ),
-        Hostile("wrong_length", lambda X, r: X[:, :, :-1], "transform", match="length 47.*fitted on length 48.*resample"),
-        Hostile("wrong_channels", lambda X, r: X[:, :1], "transform", match="1 channel.*fitted on length 48 with 2"),
-        Hostile("T_longer_than_signal", lambda X, r: X, "fit", params=dict(T=64), match="T=64.*exceeds the signal length 48.*T <= 48"),
-        Hostile("J_too_large", lambda X, r: X, "fit", params=dict(J=6), match=r"2\*\*J = 64.*exceeds.*use J <= 5"),
+        Hostile("wrong_length", lambda X, r: X[:, :, :-1], "transform", match="length 127.*fitted on length 128.*resample"),
+        Hostile("wrong_channels", lambda X, r: X[:, :1], "transform", match="1 channel.*fitted on length 128 with 2"),
+        Hostile("T_longer_than_signal", lambda X, r: X, "fit", params=dict(T=200), match="T=200.*exceeds the signal length 128.*T <= 128"),
+        Hostile("J_too_large", lambda X, r: X, "fit", params=dict(J=8), match=r"2\*\*J = 256.*exceeds.*use J <= 7"),
         Hostile("J_true", lambda X, r: X, "fit", params=dict(J=True), match="'J' parameter.*int.*Got True"),
         Hostile("Q_zero", lambda X, r: X, "fit", params=dict(Q=0), match="'Q' parameter"),
         Hostile("Q_triple", lambda X, r: X, "fit", params=dict(Q=(8, 2, 1)), match=r"Q=\(8, 2, 1\).*pair \(Q1, Q2\)"),
         Hostile("Q_float_pair", lambda X, r: X, "fit", params=dict(Q=(8, 0.5)), match=r"Q=\(8, 0.5\).*positive int"),
         Hostile("oversampling_negative", lambda X, r: X, "fit", params=dict(oversampling=-1), match="'oversampling'"),
         Hostile("channels_disagree", lambda X, r: X, "fit", params=dict(n_channels=3), match="2 channels.*n_channels=3"),
-        Hostile("shape_disagrees", lambda X, r: X, "fit", params=dict(shape=40), match="length 48, but shape=40"),
+        Hostile("shape_disagrees", lambda X, r: X, "fit", params=dict(shape=100), match="length 128, but shape=100"),
         Hostile(
             "flat_not_multiple",
             lambda X, r: X.reshape(len(X), -1)[:, :-1],
             "fit",
             params=dict(n_channels=2),
-            match="95 features.*not a multiple of n_channels=2",
+            match="255 features.*not a multiple of n_channels=2",
         ),
         Hostile("n_jobs_zero", lambda X, r: X, "fit", params=dict(n_jobs=0), match="'n_jobs' parameter.*Got 0"),
         Hostile("n_jobs_zero_after_fit", lambda X, r: X, "transform", after_fit=dict(n_jobs=0), match="'n_jobs' parameter"),

@@ -1,10 +1,10 @@
-"""Regenerate ``data/kymatio_0.3_scattering1d.npz``: kymatio 0.3's Scattering1D as a test oracle.
+"""Regenerate ``tests/scattering/data/kymatio_0.3_scattering1d.npz``: kymatio 0.3's Scattering1D as a test oracle.
 
 Run with a Python that has kymatio 0.3.0 (it needs SciPy < 1.15 and NumPy <
 2.1, e.g. ``pip install kymatio==0.3.0 "scipy<1.15" "numpy<2.1"`` in a venv of
 its own)::
 
-    python tests/scattering/make_kymatio_1d_reference.py
+    python asv_benchmarks/make_kymatio_1d_reference.py
 
 For each configuration it stores the input, kymatio 0.3's output as
 released (``mean_*``: filters at coarser resolutions average their aliased
@@ -59,4 +59,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "data" / "kymatio_0.3_scattering1d.npz")
+    main(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parents[1] / "tests" / "scattering" / "data" / "kymatio_0.3_scattering1d.npz")
