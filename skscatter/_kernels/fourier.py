@@ -62,6 +62,9 @@ class NumpyFourierOps:
     def ifft2(self, x):
         return scipy.fft.ifft2(x, workers=self.n_threads, overwrite_x=True)
 
+    def fft2(self, x):
+        return scipy.fft.fft2(x, workers=self.n_threads)
+
     def rfft(self, x):
         return scipy.fft.rfft(x, workers=self.n_threads)
 
@@ -175,6 +178,9 @@ class CupyFourierOps(NumpyFourierOps):
 
     def ifft2(self, x):
         return self._fft.ifft2(x, overwrite_x=True)
+
+    def fft2(self, x):
+        return self._fft.fft2(x)
 
     def rfft(self, x):
         return self._fft.rfft(x)

@@ -15,6 +15,7 @@ from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_i
 from ..utils._validation import overflow_error, validate_images, working_dtype
 from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_paths
 from ._filter_bank import filter_bank, filter_bank_for, padded_shape
+from ._gradient import pad_images_adjoint, scattering_2d_vjp
 
 
 class _Model(NamedTuple):
@@ -81,6 +82,65 @@ def _bytes_per_sample(model, itemsize, backend):
     if model.max_order == 2 and model.J > 1:
         units += 0.75 * L * L + (2 * L * L if backend != "numba" else 0)
     return 2 * units * M * N * itemsize * model.n_channels
+
+
+def _input_shape(X):
+    shape = getattr(X, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(X)
+
+
+def _validate_cotangent(cotangent, n_samples, n_features, xp):
+    """A real, finite ``(n_samples, n_features)`` array of coefficients (``n_samples`` None: any)."""
+    g = xp.asarray(cotangent) if xp is not np else np.asarray(cotangent)
+    if g.ndim != 2 or g.shape[1] != n_features or (n_samples is not None and g.shape[0] != n_samples):
+        expected = f"({n_samples if n_samples is not None else 'n_samples'}, {n_features})"
+        raise ValueError(
+            f"The coefficients have shape {tuple(g.shape)}, but this transformer's output is {expected}; "
+            "pass an array shaped like transform's output."
+        )
+    if g.dtype.kind not in "biuf" or not bool(xp.isfinite(g).all()):
+        raise ValueError("The coefficients must be finite real numbers; remove NaN or infinity.")
+    return g
+
+
+def _vjp_batch(images, g, model, ops):
+    """Gradient for ``(B * C, H, W)`` images of ``<S, g>``, ``g`` the batch's ``(B, n_features_out)`` rows."""
+    xp = ops.xp
+    dtype = images.dtype
+    bank = filter_bank_for(ops, *model.padded_shape, model.J, model.L, dtype)
+    Ho, Wo = bank.lowpass_rows[0].shape[0], bank.lowpass_cols[0].shape[0]
+    n_p = n_paths(model.J, model.L, model.max_order)
+    g = xp.asarray(g, dtype=dtype).reshape(images.shape[0], n_p, *((1, 1) if model.average else (Ho, Wo)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = pad_images(images, model.padded_shape, xp)
+        if model.log_eps is not None:
+            # d log(|S| + eps) = sign(S) dS / (|S| + eps), S after any averaging.
+            S = scattering_2d(x, bank, model.max_order, ops)
+            if model.average:
+                S = S.mean(axis=(2, 3), keepdims=True)
+            g = g * xp.sign(S) / (xp.abs(S) + model.log_eps)
+        if model.average:
+            g = xp.broadcast_to(g / (Ho * Wo), (*g.shape[:2], Ho, Wo))
+        gx = scattering_2d_vjp(x, xp.ascontiguousarray(g), bank, model.max_order, ops)
+        return pad_images_adjoint(gx, model.image_shape, model.padded_shape, xp)
+
+
+def _to_input_layout(grad, model):
+    """``(b * C, H, W)`` gradients -> ``(b, H*W*C)`` rows in the input's channel layout."""
+    H, W = model.image_shape
+    C = model.n_channels
+    grad = grad.reshape(-1, C, H, W)
+    if model.channel_layout == "last" and C > 1:
+        grad = grad.transpose(0, 2, 3, 1)
+    return grad.reshape(grad.shape[0], -1)
+
+
+def _on_cpu(estimator):
+    from sklearn.base import clone
+
+    cpu = clone(estimator).set_params(backend="numpy")
+    cpu.__dict__.update({k: v for k, v in estimator.__dict__.items() if k.endswith("_") or k == "_model"})
+    return cpu
 
 
 class ScatteringTransformer(TransformerMixin, BaseEstimator):
@@ -365,6 +425,166 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         for start, stop, block in plan.run(scatter, numba_parallel=plan.threads > 1):
             result[start:stop] = block if out_xp is ops.xp else to_host(block)
         return result
+
+    def vjp(self, X, cotangent):
+        """Vector-Jacobian product: the gradient of ``<transform(X), cotangent>`` with respect to ``X``.
+
+        Exact (the adjoint of every step of the transform, not automatic
+        differentiation), for every order, ``output`` and ``log`` option,
+        grey or colour.  The modulus is not differentiable at 0; its
+        subgradient 0 is used there.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, H, W[, C])
+            Images laid out as in ``fit``.
+        cotangent : array-like of shape (n_samples, n_features_out)
+            Weights of the output coefficients (e.g. the gradient of a loss
+            with respect to ``transform(X)``).
+
+        Returns
+        -------
+        grad : ndarray of the shape of ``X``
+            float32 for float32 input, float64 otherwise; a cupy array for
+            cupy input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skscatter import ScatteringTransformer
+        >>> X = np.random.default_rng(0).normal(size=(2, 8, 8))
+        >>> est = ScatteringTransformer(J=1, L=4).fit(X)
+        >>> w = np.ones((2, est.n_paths_ * 16))
+        >>> est.vjp(X, w).shape
+        (2, 8, 8)
+        """
+        check_is_fitted(self)
+        check_execution_params(self)
+        model = self._model
+        input_shape = _input_shape(X)
+        X, _, _ = validate_images(self, X, reset=False)
+        backend = resolve_backend(self.backend, X, owner=type(self).__name__)
+        out_xp = get_array_module(X)
+        cotangent = _validate_cotangent(cotangent, X.shape[0], model.n_features_out, out_xp)
+        dtype = working_dtype(X)
+        n = X.shape[0]
+        # The numba kernels are forward-only: on the CPU the gradient runs
+        # the array-expression path, whose forward steps are the same function.
+        grad_backend = "cupy" if backend == "cupy" else "numpy"
+        plan = plan_execution(
+            n,
+            backend=grad_backend,
+            n_jobs=self.n_jobs,
+            batch_size=self.batch_size,
+            # The forward maps are kept for the backward pass: ~3x a transform's.
+            bytes_per_sample=3 * _bytes_per_sample(model, 8, "numpy"),
+            max_batch=64,
+        )
+        ops = get_fourier_ops(grad_backend, plan.threads)
+
+        def gradient(start, stop):
+            images = _channel_images(X[start:stop], model, ops, dtype)
+            g = ops.asarray(cotangent[start:stop])
+            grad = _vjp_batch(images, g, model, ops)
+            if not bool(ops.xp.isfinite(grad).all()):
+                raise overflow_error(X[start:stop], "The gradient of the scattering of X")
+            return _to_input_layout(grad, model)
+
+        result = out_xp.empty(X.shape, dtype=dtype)
+        for start, stop, block in plan.run(gradient, numba_parallel=False):
+            result[start:stop] = block if out_xp is ops.xp else to_host(block)
+        return result.reshape(input_shape)
+
+    def inverse_transform(self, X, *, max_iter=1000, tol=1e-12, n_restarts=10, random_state=None):
+        """Images whose scattering coefficients are ``X``, found by L-BFGS.
+
+        Minimises ``0.5 * ||transform(x) - X[i]||**2`` over images ``x``,
+        one sample at a time, from seeded white noise (standard deviation 1),
+        with gradients from :meth:`vjp` and ``scipy.optimize``'s L-BFGS-B.
+        Scattering is invariant to translations smaller than ``2**J`` and
+        loses the phase of the wavelet coefficients, so the answer is *one*
+        image of the set that shares these coefficients, not necessarily the
+        image they came from; the smaller ``J``, the closer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_out)
+            Scattering coefficients, as ``transform`` returns them.
+        max_iter : int, default=1000
+            L-BFGS iterations per start.
+        tol : float, default=1e-12
+            L-BFGS stops when the relative decrease of the loss falls below
+            ``tol`` (its ``ftol``); a start is good enough when the squared
+            relative coefficient error is below ``tol``.
+        n_restarts : int, default=10
+            White-noise starts tried per sample until one is good enough
+            (the loss is not convex: a start can end in a local minimum);
+            the best is kept.
+        random_state : int, RandomState or None, default=None
+            Seeds the white-noise start.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Flattened images in the layout of ``fit``'s input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_digits
+        >>> from skscatter import ScatteringTransformer
+        >>> X = load_digits().data[:1] / 16
+        >>> est = ScatteringTransformer(J=1, L=8, shape=(8, 8)).fit(X)
+        >>> S = est.transform(X)
+        >>> X_hat = est.inverse_transform(S, random_state=0)
+        >>> error = np.linalg.norm(est.transform(X_hat) - S) / np.linalg.norm(S)
+        >>> bool(error < 1e-3)
+        True
+        """
+        from scipy.optimize import minimize
+        from sklearn.utils import check_random_state
+
+        check_is_fitted(self)
+        check_execution_params(self)
+        model = self._model
+        Xt = _validate_cotangent(X, None, model.n_features_out, np).astype(np.float64)
+        for name, value, low in (("max_iter", max_iter, 1), ("n_restarts", n_restarts, 1)):
+            if not (isinstance(value, Integral) and not isinstance(value, bool) and value >= low):
+                raise ValueError(f"{name}={value!r} must be a positive int.")
+        rng = check_random_state(random_state)
+        # One image at a time through the core functions (no per-call
+        # validation): L-BFGS calls the loss hundreds of times.
+        ops = get_fourier_ops("cupy" if self.backend == "cupy" else "numpy", 1)
+        n_in = self.n_features_in_
+
+        def loss(flat, target):
+            images = _channel_images(flat[None], model, ops, np.float64)
+            S = _scatter_batch(images, model, ops)
+            if S is None:
+                return np.inf, np.zeros_like(flat)
+            residual = to_host(S).reshape(-1) - target
+            grad = _to_input_layout(_vjp_batch(images, ops.asarray(residual[None]), model, ops), model)
+            return 0.5 * float(residual @ residual), to_host(grad).reshape(-1)
+
+        out = np.empty((Xt.shape[0], n_in))
+        for i, target in enumerate(Xt):
+            best = None
+            for _ in range(n_restarts):
+                found = minimize(
+                    loss,
+                    rng.standard_normal(n_in),
+                    args=(target,),
+                    jac=True,
+                    method="L-BFGS-B",
+                    options=dict(maxiter=max_iter, ftol=tol, gtol=0.0, maxcor=20),
+                )
+                if best is None or found.fun < best.fun:
+                    best = found
+                # Good enough: the relative coefficient error is below sqrt(tol).
+                if 2 * best.fun <= tol * float(target @ target):
+                    break
+            out[i] = best.x
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
