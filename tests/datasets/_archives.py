@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import io
 import pickle
+import struct
 import tarfile
 
 import numpy as np
@@ -52,12 +53,37 @@ def _tar(members, mode):
 CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
+def _py2_str(data):
+    """A Python 2 ``str`` as its pickler writes it (SHORT_BINSTRING / BINSTRING)."""
+    return b"U" + bytes([len(data)]) + data if len(data) < 256 else b"T" + struct.pack("<i", len(data)) + data
+
+
+def _py2_int(n):
+    return b"K" + bytes([n]) if 0 <= n < 256 else b"J" + struct.pack("<i", n)
+
+
+def _py2_uint8_array(rows):
+    """A uint8 ndarray as NumPy under Python 2 pickled it: numpy.core names, the bytes as a str."""
+    dtype = (b"cnumpy\ndtype\n" + _py2_str(b"u1") + _py2_int(0) + _py2_int(1) + b"\x87R("
+             + _py2_int(3) + _py2_str(b"|") + b"NNN" + _py2_int(-1) + _py2_int(-1) + _py2_int(0) + b"tb")
+    return (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n" + _py2_int(0) + b"\x85" + _py2_str(b"b")
+            + b"\x87R(" + _py2_int(1) + _py2_int(rows.shape[0]) + _py2_int(rows.shape[1]) + b"\x86" + dtype
+            + b"\x89" + _py2_str(rows.tobytes()) + b"tb")
+
+
 def cifar_batch(rows, labels, extra=None):
-    """A batch as the python version stores it: a pickled dict with bytes keys, rows channel-first."""
-    batch = {b"batch_label": b"training batch", b"labels": [int(v) for v in labels], b"data": rows,
-             b"filenames": [b"x.png"] * len(labels)}
-    batch.update(extra or {})
-    return pickle.dumps(batch, protocol=2)
+    """A batch as the python version stores it: a dict with str keys pickled by Python 2, rows channel-first.
+
+    The pickle is written opcode by opcode, as Python 2's cPickle (protocol
+    2) wrote the official batches; with ``extra`` (a dict) it is Python 3's
+    pickle of the same dict plus ``extra``.
+    """
+    if extra is not None:
+        return pickle.dumps({b"labels": [int(v) for v in labels], b"data": rows, **extra}, protocol=2)
+    items = (_py2_str(b"batch_label") + _py2_str(b"training batch 1 of 5")
+             + _py2_str(b"labels") + b"](" + b"".join(_py2_int(int(v)) for v in labels) + b"e"
+             + _py2_str(b"data") + _py2_uint8_array(rows))
+    return b"\x80\x02}(" + items + b"u."
 
 
 def cifar_archive(rng, per_batch=2, extra=None):
@@ -70,8 +96,11 @@ def cifar_archive(rng, per_batch=2, extra=None):
         split = "test" if name == "test_batch" else "train"
         raw[split][0].append(rows)
         raw[split][1].append(labels)
-    meta = {b"num_cases_per_batch": per_batch, b"label_names": [n.encode() for n in CIFAR_NAMES], b"num_vis": 3072}
-    members["cifar-10-batches-py/batches.meta"] = pickle.dumps(meta, protocol=2)
+    names = b"".join(_py2_str(n.encode()) for n in CIFAR_NAMES)
+    members["cifar-10-batches-py/batches.meta"] = (
+        b"\x80\x02}(" + _py2_str(b"num_cases_per_batch") + _py2_int(per_batch) + _py2_str(b"label_names") + b"]("
+        + names + b"e" + _py2_str(b"num_vis") + _py2_int(3072) + b"u."
+    )
     raw = {k: (np.concatenate(r), np.concatenate(y)) for k, (r, y) in raw.items()}
     return _tar(members, "w:gz"), raw
 
