@@ -139,6 +139,8 @@ def _convert_qm7(path):
     n = Z.shape[0]
     if R.shape != Z.shape + (3,) or T.shape != (n,):
         raise ValueError(f"{path} has Z {Z.shape}, R {R.shape}, T {T.shape}; they do not describe the same molecules.")
+    if P.ndim == 2 and np.array_equal(np.sort(P.ravel()), np.arange(1, n + 1)):
+        P = P - 1  # MATLAB-style 1-based indices (the distributed file is 0-based; accept both)
     if P.ndim != 2 or not np.array_equal(np.sort(P.ravel()), np.arange(n)):
         raise ValueError(f"{path} has folds P that are not a partition of the {n} molecules (0-based indices).")
     n_atoms = (Z != 0).sum(axis=1).astype(np.int8)

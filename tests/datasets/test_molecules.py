@@ -33,6 +33,22 @@ def test_fetch_qm7_reads_qm7_mat_in_angstrom_with_the_official_folds(tmp_path):
         assert {npz[k].dtype.str for k in ("Z", "R", "T", "n_atoms")} == {"|i1", "<f4"}
 
 
+def test_fetch_qm7_reads_one_based_folds_and_rejects_folds_that_are_no_partition(tmp_path):
+    import scipy.io
+
+    ref = qm7_mat(tmp_path / "qm7.mat", np.random.default_rng(1))
+    mat = scipy.io.loadmat(tmp_path / "qm7.mat")
+    scipy.io.savemat(tmp_path / "qm7.mat", {**{k: mat[k] for k in "XRZT"}, "P": mat["P"] + 1})
+    np.testing.assert_array_equal(fetch_qm7(tmp_path, download_if_missing=False).folds, ref["P"])
+
+    (tmp_path / "qm7.npz").unlink()
+    P = mat["P"].copy()
+    P[0, 0] = P[0, 1]
+    scipy.io.savemat(tmp_path / "qm7.mat", {**{k: mat[k] for k in "XRZT"}, "P": P})
+    with pytest.raises(ValueError, match="folds P that are not a partition of the 10 molecules"):
+        fetch_qm7(tmp_path, download_if_missing=False)
+
+
 def test_fetch_qm7_without_folds_from_a_copy_that_has_none(tmp_path):
     Z = np.array([[6, 1, 1, 1, 1, 0], [8, 1, 1, 0, 0, 0]], dtype=np.int8)
     R = np.random.default_rng(0).normal(size=(2, 6, 3)).astype(np.float32)
