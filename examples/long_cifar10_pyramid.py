@@ -23,7 +23,8 @@ verifies on 3,000 images that this path equals ``RidgeClassifier``.
 training images, scored on the last 10,000 (sub-blocks of the same Gram
 matrix), then the model is refitted on all 50,000.
 
-It needs ``cifar10.npz`` (see ``long_cifar10_patches.py``)::
+It reads CIFAR-10 with :func:`skscatter.datasets.fetch_cifar10` (see
+``long_cifar10_patches.py``; ``--data-home`` names the folder)::
 
     python -u examples/long_cifar10_pyramid.py
 
@@ -52,14 +53,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skscatter import WhitenedPatchKNNEncoder
+from skscatter.datasets import fetch_cifar10
 
 BLOCK = 5000
 ALPHAS_PER_FEATURE = (0.03, 0.1, 0.3, 1.0)  # alpha / n_features (the Gram's mean diagonal)
 
 
-def default_data_path():
-    root = os.environ.get("SKSCATTER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-    return Path(root) / "cifar10.npz"
+def default_data_home():
+    """``$SKSCATTER_DATA``, else ``../shared/data`` beside the repository if present, else the fetchers' default."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return os.environ.get("SKSCATTER_DATA", shared if shared.is_dir() else None)
 
 
 def make_encoder(n_jobs=-1, verbose=0, query_scale=5.0):
@@ -198,22 +201,21 @@ def check_against_sklearn(X, y, n_jobs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Whitened patches + pyramid + dual ridge on CIFAR-10")
-    parser.add_argument("--data", type=Path, default=default_data_path())
+    parser.add_argument("--data-home", default=default_data_home(), help="dataset folder (downloads go there)")
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument(
         "--query-scale", type=float, default=5.0, help="encoder query_scale (default 5, as the authors' code behaves)"
     )
     parser.add_argument("--check", action="store_true", help="first compare with RidgeClassifier on 3,000 images")
     args = parser.parse_args(argv)
-    if not args.data.exists():
-        parser.error(f"{args.data} not found; pass --data /path/to/cifar10.npz or set SKSCATTER_DATA")
 
     _no_huge_pages()
     t0 = time.perf_counter()
-    data = dict(np.load(args.data, allow_pickle=False))
-    X_train = data["x_train"].astype(np.float32) / 255.0
-    X_test = data["x_test"].astype(np.float32) / 255.0
-    y_train, y_test = data["y_train"].ravel(), data["y_test"].ravel()
+    (X_train, y_train), (X_test, y_test) = (
+        fetch_cifar10(args.data_home, subset=subset, return_X_y=True) for subset in ("train", "test")
+    )
+    X_train = X_train.astype(np.float32) / 255.0
+    X_test = X_test.astype(np.float32) / 255.0
     if args.check:
         check_against_sklearn(X_train[:3000], y_train[:3000], args.n_jobs)
         t0 = time.perf_counter()

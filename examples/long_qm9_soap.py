@@ -22,8 +22,11 @@ The atom counts carry the per-element offsets of the atomization energy
 for every environment, fits poorly on its own (on 2,000 training molecules
 with M = 1,000: MAE 7.3 kcal/mol without the counts, 4.4 with them).
 
-It needs ``qm9.npz`` and ``qm7.npz``, looked up in ``../shared/data``
-beside the repository or ``$SKSCATTER_DATA``, or passed with ``--data-dir``::
+It reads QM9 and QM7 with :func:`skscatter.datasets.fetch_qm9` and
+:func:`~skscatter.datasets.fetch_qm7` from ``$SKSCATTER_DATA``, else
+``../shared/data`` beside the repository if present (else
+``~/skscatter_data``, downloading the official files), or from the folder
+given with ``--data-home``::
 
     python examples/long_qm9_soap.py --n-train 20000 --n-test 10000
 """
@@ -41,14 +44,17 @@ from sklearn.preprocessing import StandardScaler
 
 from skscatter import SOAPDescriptor
 from skscatter.soap import SOAPSumKernel
-from skscatter.structures import SpeciesCounts, structures_from_padded
+from skscatter.datasets import fetch_qm7, fetch_qm9
+from skscatter.structures import SpeciesCounts
 
 HYPERS = dict(r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
 ALPHAS = 10.0 ** np.arange(-4, 4)
 
 
-def default_data_dir():
-    return Path(os.environ.get("SKSCATTER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+def default_data_home():
+    """``$SKSCATTER_DATA``, else ``../shared/data`` beside the repository if present, else the fetchers' default."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return os.environ.get("SKSCATTER_DATA", shared if shared.is_dir() else None)
 
 
 def linear_model(species, n_jobs):
@@ -58,7 +64,7 @@ def linear_model(species, n_jobs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="SOAP + ridge on QM9 and QM7")
-    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--data-home", default=default_data_home(), help="dataset folder (downloads go there)")
     parser.add_argument("--n-train", type=int, default=20000)
     parser.add_argument("--n-test", type=int, default=10000)
     parser.add_argument("--kernel", type=int, default=0, help="also fit SOAPSumKernel with this many representatives")
@@ -67,12 +73,12 @@ def main(argv=None):
     parser.add_argument("--no-qm7", action="store_true", help="skip the QM7 cross-validation")
     args = parser.parse_args(argv)
 
-    d = dict(np.load(args.data_dir / "qm9.npz"))
-    perm = np.random.default_rng(args.seed).permutation(len(d["U0_atom"]))
+    qm9 = fetch_qm9(args.data_home, target="U0_atom")
+    perm = np.random.default_rng(args.seed).permutation(len(qm9.target))
     train, test = perm[: args.n_train], perm[args.n_train : args.n_train + args.n_test]
-    X_train = structures_from_padded(d["Z"][train], d["R"][train])
-    X_test = structures_from_padded(d["Z"][test], d["R"][test])
-    y_train, y_test = d["U0_atom"][train], d["U0_atom"][test]
+    X_train = [qm9.data[i] for i in train]
+    X_test = [qm9.data[i] for i in test]
+    y_train, y_test = qm9.target[train], qm9.target[test]
     species = [1, 6, 7, 8, 9]
 
     # Featurise once; the descriptor learns nothing from the targets.
@@ -104,9 +110,8 @@ def main(argv=None):
 
     if args.no_qm7:
         return
-    q = dict(np.load(args.data_dir / "qm7.npz"))
-    X7 = structures_from_padded(q["Z"], q["R"])
-    y7 = q["T"].astype(np.float64)
+    X7, y7 = fetch_qm7(args.data_home, return_X_y=True)
+    y7 = y7.astype(np.float64)
     start = time.perf_counter()
     pred = cross_val_predict(linear_model([1, 6, 7, 8, 16], args.n_jobs), X7, y7, cv=KFold(5, shuffle=True, random_state=args.seed))
     print(f"QM7: 5-fold CV MAE {np.abs(pred - y7).mean():.3f} kcal/mol ({len(y7)} molecules, {time.perf_counter() - start:.1f} s)")

@@ -15,9 +15,11 @@ target is standardised, as ``KernelRidge`` fits no intercept).
 Features are computed in chunks of 2,000 molecules and cached in
 ``--features-dir`` (one ``.npz`` per chunk), so an interrupted run resumes
 where it stopped (and a smaller ``--n-train`` reuses the chunks already
-computed).  It needs ``qm9.npz`` (``Z``, ``R`` in Ångström,
-``U0_atom`` in kcal/mol) in ``../shared/data`` beside the repository or
-``$SKSCATTER_DATA``::
+computed).  It reads QM9 with :func:`skscatter.datasets.fetch_qm9`
+(positions in Ångström, ``U0_atom`` in kcal/mol) from ``$SKSCATTER_DATA``,
+else ``../shared/data`` beside the repository if present (else
+``~/skscatter_data``, downloading the official files), or from the folder
+given with ``--data-home``::
 
     python -u examples/long_qm9_solid_harmonic.py --features-dir /tmp/qm9_sh
 
@@ -42,14 +44,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skscatter import SolidHarmonicScattering
-from skscatter.structures import structures_from_padded
+from skscatter.datasets import fetch_qm9
 
 CHUNK = 2000
 
 
-def default_data_dir():
-    """``$SKSCATTER_DATA``, else ``../shared/data`` beside the repository."""
-    return Path(os.environ.get("SKSCATTER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+def default_data_home():
+    """``$SKSCATTER_DATA``, else ``../shared/data`` beside the repository if present, else the fetchers' default."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return os.environ.get("SKSCATTER_DATA", shared if shared.is_dir() else None)
 
 
 def featurise(est, structures, cache_dir, tag):
@@ -71,25 +74,22 @@ def featurise(est, structures, cache_dir, tag):
 def main(argv=None):
     """Featurise a QM9 split, print held-out MAEs (kcal/mol) and timings."""
     parser = argparse.ArgumentParser(description="Solid harmonic scattering on QM9 U0")
-    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--data-home", default=default_data_home(), help="dataset folder (downloads go there)")
     parser.add_argument("--n-train", type=int, default=20000)
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--features-dir", type=Path, default=Path("qm9_solid_harmonic_features"))
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    path = args.data_dir / "qm9.npz"
-    if not path.exists():
-        raise SystemExit(f"{path} not found: pass --data-dir or set SKSCATTER_DATA")
     args.features_dir.mkdir(parents=True, exist_ok=True)
 
-    d = dict(np.load(path))
-    perm = np.random.default_rng(args.seed).permutation(len(d["U0_atom"]))
+    qm9 = fetch_qm9(args.data_home, target="U0_atom")
+    perm = np.random.default_rng(args.seed).permutation(len(qm9.target))
     # test molecules first, so that the training chunks do not depend on --n-train
     test, train = perm[: args.n_test], perm[args.n_test : args.n_test + args.n_train]
-    X_train = structures_from_padded(d["Z"][train], d["R"][train])
-    X_test = structures_from_padded(d["Z"][test], d["R"][test])
-    y_train, y_test = d["U0_atom"][train].astype(float), d["U0_atom"][test].astype(float)
+    X_train = [qm9.data[i] for i in train]
+    X_test = [qm9.data[i] for i in test]
+    y_train, y_test = qm9.target[train].astype(float), qm9.target[test].astype(float)
 
     # The transformer learns only the voxel size (from interatomic distances, no targets).
     est = SolidHarmonicScattering(J=2, L=3, sigma=2.0, integral_powers=(0.5, 1.0, 2.0, 3.0), n_jobs=args.n_jobs).fit(X_train)
