@@ -126,7 +126,7 @@ def _paths(J, max_order):
 
 
 def scattering_3d_layout(J, L, integral_powers, max_order=2):
-    """Describe the output columns of :func:`solid_harmonic_scattering_3d`.
+    """Describe the output columns of :func:`~skscatter.solid_harmonic_scattering_3d`.
 
     Returns
     -------
@@ -271,7 +271,7 @@ def _order0(x, powers):
 def scatter_grid(x, J, L, sigma_0, powers, max_order, tol, input_sigma=0.0, dtype=np.float64, n_threads=1):
     """Invariants of one validated grid ``x`` (M, N, O), float64: orders 0 to 2 in the layout's order.
 
-    The core of :func:`solid_harmonic_scattering_3d`, without validation or
+    The core of :func:`~skscatter.solid_harmonic_scattering_3d`, without validation or
     planning: the caller checks the parameters (:func:`check_scattering_params`,
     :func:`check_grid_scales`) and sets the thread limits; ``n_threads`` is
     the number of FFT workers.  ``tol`` None is the exact path.
@@ -332,14 +332,14 @@ def solid_harmonic_scattering_3d(
     n_jobs : int or None, default=None
         CPU threads the call may use (None: 1, -1: all cores): a single grid
         uses them for its FFTs and kernels, several grids run side by side,
-        one thread each (:func:`skscatter.utils._parallel.plan_execution`).
+        one thread each (the execution plan of ``skscatter/utils/_parallel.py``).
 
     Returns
     -------
     S : ndarray of shape (..., n_features), float64
         ``n_features = Q * (1 + (L + 1) * n_paths)`` with ``Q`` powers and
         ``n_paths = J + 1`` (+ ``J (J + 1) / 2`` at order 2); columns as
-        :func:`scattering_3d_layout` describes.
+        :func:`~skscatter.harmonic.scattering_3d_layout` describes.
 
     Raises
     ------

@@ -263,7 +263,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
     """Solid harmonic wavelet scattering invariants of molecules.
 
     Each molecule becomes, per density channel, a sum of Gaussians of width
-    ``sigma`` on a 3D grid (see :mod:`skscatter.harmonic._density`), and
+    ``sigma`` on a 3D grid (see ``skscatter/harmonic/_density.py``), and
     its solid harmonic scattering invariants of orders 0 to 2 (Eickenberg
     et al., NeurIPS 2017; J. Chem. Phys. 2018) are one row of the output:
     ``n_channels * Q * (1 + (L + 1) * n_paths)`` features, invariant to
@@ -298,7 +298,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         ``"free"``: the invariants are integrals over all of space.  Each
         molecule, scale and order gets its own grid, just large and fine
         enough for ``bandwidth_tol`` (see
-        :mod:`skscatter.harmonic._free_space`): order-1 fields are
+        ``skscatter/harmonic/_free_space.py``): order-1 fields are
         evaluated in closed form (no FFT), order 2 through a zoomed DFT.
         No shared box, so no molecule is too large for it, and several
         times faster than a box.  ``"periodic"``: circular convolutions on
@@ -319,7 +319,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         the first grid axis) before sampling, as kymatio's QM7 data are;
         symmetric molecules, whose principal axes are not unique, get their
         frame from their atoms (see
-        :func:`skscatter.harmonic._density.principal_axes_frame`).  A rotated
+        ``principal_axes_frame`` in ``skscatter/harmonic/_density.py``).  A rotated
         copy is then sampled alike: rotating changes the invariants by
         round-off only (measured with ``asv_benchmarks/harmonic_rotation.py``:
         at most 1.3e-8 relative over 100 random and the 16 most symmetric
@@ -333,7 +333,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         How invariants are evaluated.  ``"grid"``: all on the grid.
         ``"auto"``: on the grid, except those with a closed form for
         Gaussian densities (order 0 with q in {1, 2, 3}, order 1 with
-        q = 2; see :mod:`skscatter.harmonic._analytic`), which are
+        q = 2; see ``skscatter/harmonic/_analytic.py``), which are
         computed exactly from interatomic distances — the continuum
         integrals the grid sums approximate (to ~1e-9 here).
         ``"analytic"``: only those closed-form invariants (fewer features,
@@ -351,7 +351,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         deviating from the exact values by up to about 1e-3 relative there
         (measured: 8e-4 at most over three QM7 molecules, the size of the
         change grid sampling makes under rotation).  See
-        :func:`solid_harmonic_scattering_3d`.
+        :func:`~skscatter.solid_harmonic_scattering_3d`.
     backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
         Who computes, resolved at each ``transform`` (a model fitted on one
         machine transforms on another).  With ``boundary="free"``: numba
@@ -604,7 +604,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
 
         Returns
         -------
-        S : ndarray of shape (n_molecules, n_features_out_), float64
+        S : ndarray of shape (n_molecules, n_features_out), float64
         """
         check_is_fitted(self)
         check_execution_params(self)

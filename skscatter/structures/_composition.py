@@ -14,7 +14,7 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
     A linear model on these counts is a sum of per-element atomic energies,
     ``E(A) = sum_Z n_Z(A) e_Z``, the baseline that sum-of-local-energies
     models are usually fitted on top of (GAP subtracts isolated-atom
-    energies).  Next to :class:`~skscatter.soap.SOAPSumKernel` in a
+    energies).  Next to :class:`~skscatter.SOAPSumKernel` in a
     :class:`~sklearn.pipeline.FeatureUnion`, it lets ``Ridge`` fit the large
     per-element offsets of atomization energies, which the normalised kernel
     (values near 1 for every environment) can only approximate.
