@@ -67,6 +67,31 @@ plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 100)]
+plot_pre_code = """
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def plot_runs(name, field="ratio_to_peer", configs=None, xlabel=None):
+    # One bar per run and configuration, from docs/benchmarks/<name>.json
+    # (written by asv_benchmarks/<name>.py --json, or transcribed).
+    record = json.loads(Path("benchmarks", name + ".json").read_text())
+    runs = record["runs"]
+    configs = configs or [c for c in runs[0]["results"] if runs[0]["results"][c].get(field)]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(configs) * len(runs) ** 0.5 + 1.2))
+    height = 0.8 / len(runs)
+    for k, run in enumerate(runs):
+        values = [run["results"].get(c, {}).get(field) or 0.0 for c in configs]
+        ax.barh(np.arange(len(configs)) + k * height, values, height, label=run["label"])
+    ax.set_yticks(np.arange(len(configs)) + 0.4 - height / 2, configs, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel or (record["unit"] if field == "rate" else "speed-up over the peer, same run"))
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+"""
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
