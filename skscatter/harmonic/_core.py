@@ -128,6 +128,17 @@ def _paths(J, max_order):
 def scattering_3d_layout(J, L, integral_powers, max_order=2):
     """Describe the output columns of :func:`~skscatter.solid_harmonic_scattering_3d`.
 
+    Parameters
+    ----------
+    J : int
+        Largest scale, as given to the transform.
+    L : int
+        Largest degree of the solid harmonics.
+    integral_powers : sequence of float
+        Exponents ``q`` of the integrals.
+    max_order : {1, 2}, default=2
+        Largest scattering order.
+
     Returns
     -------
     layout : list of tuple
@@ -318,6 +329,7 @@ def solid_harmonic_scattering_3d(
         integer ``q`` takes ``x^q`` with its sign (as kymatio), a fractional
         one takes ``|x|^q`` (kymatio would return NaN for negative voxels).
     max_order : {1, 2}, default=2
+        Largest scattering order.
     bandwidth_tol : float or None, default=None
         None: exact full-grid evaluation in float64.  A float in (0, 0.1]:
         compute each scale on a grid just fine enough for the frequencies
@@ -333,6 +345,10 @@ def solid_harmonic_scattering_3d(
         CPU threads the call may use (None: 1, -1: all cores): a single grid
         uses them for its FFTs and kernels, several grids run side by side,
         one thread each (the execution plan of ``skscatter/utils/_parallel.py``).
+    _input_sigma : float, default=0.0
+        For :class:`~skscatter.SolidHarmonicScattering` only: the width (grid
+        units) of the Gaussians the grids are made of, which lets the fast
+        path use coarser grids.  Leave it at 0 for other grids.
 
     Returns
     -------

@@ -294,18 +294,6 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Grid spacing in Ångström.  None: chosen in ``fit`` so that two
         Gaussians at the smallest interatomic distance of the training
         molecules overlap by 10 % (kymatio's rule, 0.113 Å on QM7).
-    boundary : {"free", "periodic"}, default="free"
-        ``"free"``: the invariants are integrals over all of space.  Each
-        molecule, scale and order gets its own grid, just large and fine
-        enough for ``bandwidth_tol`` (see
-        ``skscatter/harmonic/_free_space.py``): order-1 fields are
-        evaluated in closed form (no FFT), order 2 through a zoomed DFT.
-        No shared box, so no molecule is too large for it, and several
-        times faster than a box.  ``"periodic"``: circular convolutions on
-        one box of ``grid_shape`` voxels, kymatio's discretisation; its
-        coarse-scale fields wrap around the box, which changes the
-        ``q = 0.5`` integrals of the largest scale by up to ~1e-2 on QM7
-        against free space.
     grid_shape : tuple of 3 int or None, default=None
         Box ``(M, N, O)`` of ``boundary="periodic"`` (unused, with a
         warning, with ``"free"``).  None: the smallest FFT-friendly even
@@ -329,6 +317,18 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         at least 1 % of the largest invariant with its q) over 40 random QM7
         molecules and 1.9e-3 over the 16 most symmetric ones, at the default
         ``bandwidth_tol`` (same script, ``--no-align``).
+    boundary : {"free", "periodic"}, default="free"
+        ``"free"``: the invariants are integrals over all of space.  Each
+        molecule, scale and order gets its own grid, just large and fine
+        enough for ``bandwidth_tol`` (see
+        ``skscatter/harmonic/_free_space.py``): order-1 fields are
+        evaluated in closed form (no FFT), order 2 through a zoomed DFT.
+        No shared box, so no molecule is too large for it, and several
+        times faster than a box.  ``"periodic"``: circular convolutions on
+        one box of ``grid_shape`` voxels, kymatio's discretisation; its
+        coarse-scale fields wrap around the box, which changes the
+        ``q = 0.5`` integrals of the largest scale by up to ~1e-2 on QM7
+        against free space.
     method : {"auto", "grid", "analytic"}, default="auto"
         How invariants are evaluated.  ``"grid"``: all on the grid.
         ``"auto"``: on the grid, except those with a closed form for
@@ -390,8 +390,8 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
 
     See Also
     --------
-    solid_harmonic_scattering_3d : the transform on grids.
-    skscatter.SOAPDescriptor : local, neighbour-density descriptors of atoms.
+    solid_harmonic_scattering_3d : The transform on grids.
+    skscatter.SOAPDescriptor : Local, neighbour-density descriptors of atoms.
 
     Examples
     --------
@@ -544,6 +544,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         self : SolidHarmonicScattering
+            The fitted estimator.
         """
         J, L, sigma, powers, max_order = self._resolve_scales()
         channels = self._resolve_channels()
@@ -601,10 +602,14 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Parameters
         ----------
         X : sequence of structures
+            Molecules (see :mod:`skscatter.structures`), each inside the
+            fitted box when ``boundary="periodic"``.
 
         Returns
         -------
         S : ndarray of shape (n_molecules, n_features_out), float64
+            The invariants of every channel, in the order of
+            :meth:`get_feature_names_out`.
         """
         check_is_fitted(self)
         check_execution_params(self)
@@ -637,7 +642,10 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         return out
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``"{channel}_o{order}_j{j}[_{j2}]_l{l}_q{q}"`` (order 0: ``"{channel}_o0_q{q}"``).
+        """Return the names of the output columns.
+
+        Names are ``"{channel}_o{order}_j{j}[_{j2}]_l{l}_q{q}"`` (order 0:
+        ``"{channel}_o0_q{q}"``).
 
         Parameters
         ----------
@@ -647,6 +655,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         names : ndarray of str
+            One name per output column.
         """
         check_is_fitted(self)
         model = self._model

@@ -34,7 +34,7 @@ _DECAY = 1e-3
 
 
 def gto_basis(r_cut, n_max, l_max):
-    """Exponents and Löwdin coefficients of the GTO radial basis.
+    """Compute the exponents and Löwdin coefficients of the GTO radial basis.
 
     Parameters
     ----------
@@ -48,7 +48,10 @@ def gto_basis(r_cut, n_max, l_max):
     Returns
     -------
     alphas : ndarray of shape (l_max + 1, n_max)
+        Exponents ``alpha_{nl}`` of the primitives.
     betas : ndarray of shape (l_max + 1, n_max, n_max)
+        ``S^(-1/2)`` per degree: ``g_{nl} = sum_n' betas[l, n, n'] r^l
+        exp(-alphas[l, n'] r^2)``.
 
     Raises
     ------
@@ -129,7 +132,7 @@ def _polynomial_primitives(r, r_cut, n_max):
 
 
 def polynomial_basis(r_cut, n_max):
-    """Löwdin coefficients of Bartók's polynomial radial basis.
+    """Compute the Löwdin coefficients of Bartók's polynomial radial basis.
 
     Parameters
     ----------

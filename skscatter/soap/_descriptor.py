@@ -399,7 +399,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         return P, np.repeat(np.arange(len(structures)), sizes)
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` in column order.
+        """Return the names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` of the output columns, in order.
 
         Parameters
         ----------
