@@ -283,6 +283,23 @@ def report(results, equal, n, build_only):
             print(line)
 
 
+def write_json(args, results, equal):
+    """The run as a result file (``result_file.py``): rate per configuration, images/s or filter builds/s."""
+    from result_file import write_result_file
+
+    key = "build_s" if args.build_only else "transform_s"
+    per_call = 1 if args.build_only else args.n_images
+    peer = results.get("kymatio-numpy", {}).get(key)
+    rows = {
+        name: {**r, "rate": per_call / r[key], "ratio_to_peer": peer / r[key] if peer else None, "equal": equal.get(name)}
+        for name, r in results.items()
+        if "error" not in r and r.get(key)
+    }
+    settings = {k: getattr(args, k) for k in ("n_images", "size", "J", "L", "colour", "repeats", "seed", "build_only")}
+    write_result_file(args.json, benchmark="compare_kymatio", settings=settings,
+                      unit="filter banks/s" if args.build_only else "img/s", results=rows)
+
+
 def main(argv=None):
     """Parse arguments; run as a worker, or run every selected configuration and report."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -297,6 +314,7 @@ def main(argv=None):
     parser.add_argument("--kymatio-python", help="default: $SKSCATTER_KYMATIO_PYTHON, else .kymatio-venv/bin/python",
                         default=os.environ.get("SKSCATTER_KYMATIO_PYTHON", str(DEFAULT_KYMATIO_PYTHON)))
     parser.add_argument("--seed", type=int, default=0, help="seed of the random images")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results to this JSON file")
     for internal in ("--worker", "--input", "--output"):  # worker mode
         parser.add_argument(internal, help=argparse.SUPPRESS)
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
@@ -337,6 +355,8 @@ def main(argv=None):
         equal = compare(outputs, reference) if outputs else {}
     print()
     report(results, equal, args.n_images, args.build_only)
+    if args.json:
+        write_json(args, results, equal)
     failed = any("error" in r for r in results.values()) or any("FAIL" in e or "SHAPE" in e for e in equal.values())
     return 1 if failed else 0
 

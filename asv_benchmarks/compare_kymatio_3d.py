@@ -84,6 +84,7 @@ def main(argv=None):
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("SKSCATTER_DATA", REPO_ROOT.parent / "shared" / "data")) / "qm7.npz")
     parser.add_argument("--n-molecules", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results to this JSON file")
     parser.add_argument("--kymatio-python", type=Path, default=Path(os.environ.get("SKSCATTER_KYMATIO_PYTHON", DEFAULT_KYMATIO_PYTHON)))
     args = parser.parse_args(argv)
 
@@ -111,7 +112,12 @@ def main(argv=None):
         ("skscatter fast (tol 1e-6), n_jobs=-1", dict(bandwidth_tol=1e-6, n_jobs=-1, _input_sigma=SIGMA)),
         ("skscatter exact, n_jobs=-1", dict(n_jobs=-1)),
     ]
+    rows = {}
+    if ref is not None:
+        rows["kymatio 0.3 numpy"] = {"seconds": t_ref, "rate": 1.0 / t_ref}
+
     def report(name, seconds, outs):
+        rows[name] = {"seconds": seconds, "rate": 1.0 / seconds, "ratio_to_peer": t_ref / seconds if ref is not None else None}
         line = f"{name:38s} {seconds:8.3f} s/density"
         if ref is not None:
             rel = np.abs(np.array(outs) - ref) / np.abs(ref)
@@ -143,6 +149,12 @@ def main(argv=None):
         t_batch = (time.perf_counter() - t) / (len(molecules) - 1)
         report(f"free space, one molecule, n_jobs={n_jobs}", t_med, outs[1:])
         report(f"free space, batch, n_jobs={n_jobs}", t_batch, outs[1:])
+
+    if args.json:
+        from result_file import write_result_file
+
+        settings = {"n_molecules": args.n_molecules, "seed": args.seed, "shape": list(SHAPE), "J": J, "L": L, "sigma": SIGMA, "integral_powers": list(POWERS)}
+        write_result_file(args.json, benchmark="compare_kymatio_3d", settings=settings, unit="molecules/s", results=rows)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rbf", choices=["gto", "polynomial"], default="gto", help="radial basis, both libraries (featomic: gto only)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     hypers = dict(HYPERS, rbf=args.rbf)
 
@@ -110,9 +111,11 @@ def main(argv=None):
     except LookupError as exc:
         print(f"featomic skipped: {exc}")
 
+    results = {}
     base = next((t for name, t, *_ in rows if name.startswith("dscribe 2 per-atom")), None)
     for name, t, spread, cpu in rows:
         ratio = f"{base / t:6.2f}x dscribe" if base else ""
+        results[name] = {"rate": n_env / t, "ratio_to_peer": base / t if base else None, "seconds": t, "max_over_min": spread, "cpu_s": cpu}
         print(f"{name:42s} {n_env / t:10.0f} env/s {len(mols) / t:9.0f} mol/s  {ratio}  cpu {cpu:6.2f} s  (max/min {spread:.2f})")
 
     if reference is not None:
@@ -121,6 +124,12 @@ def main(argv=None):
         w = np.array([1.0 if (a == b and c[1:] == e[1:]) else math.sqrt(2) for a, b, _, c, e in (n.split("_") for n in est.get_feature_names_out())])
         K, Kd = P @ P.T, (reference * w) @ (reference * w).T
         print(f"per-atom kernel vs dscribe (200 molecules): max relative difference {np.max(np.abs(K - Kd) / np.abs(Kd)):.1e}")
+
+    if args.json:
+        from result_file import write_result_file
+
+        settings = {"n_molecules": args.n_molecules, "n_environments": n_env, "repeats": args.repeats, "seed": args.seed, **hypers}
+        write_result_file(args.json, benchmark="compare_soap", settings=settings, unit="env/s", results=results)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,21 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+
+# %%
+# Recorded output
+# ---------------
+# The documentation build does not run this example (it needs the MNIST
+# archive and about two minutes of two cores).  Its last full run,
+# ``python examples/long_mnist_scattering.py`` on a 2-core machine
+# (2026-11-22, commit ``3aabbfe``; a closing note on the tracker,
+# ``issues stops``), printed:
+#
+# * test accuracy **0.9936** (error 0.64 %);
+# * fit and predict 101.8 s in all (1 min 46 s wall with data loading),
+#   2.0 GB peak resident memory (``/usr/bin/time -v``).
+#
+# Ablations of the same note, scored on the test set (so an ablation, not a
+# tuned result): ``J=2`` without log 0.9921, ``J=2`` with log 0.9932,
+# ``J=3`` with PCA 300 and ``C=20`` 0.9932.  Bruna and Mallat (2013) report
+# about 99.6 % with a Gaussian SVM.

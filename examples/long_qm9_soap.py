@@ -119,3 +119,21 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+
+# %%
+# Recorded output
+# ---------------
+# The documentation build does not run this example (QM9 and QM7 and about
+# 22 minutes of two cores).  Its last full run,
+# ``python -u examples/long_qm9_soap.py --n-train 20000 --n-test 10000`` on a
+# 2-core machine on 2026-11-23 (commit ``fa7e967``; closing note of the
+# SOAP issue on the tracker, ``issues stops``), printed:
+#
+# * featurising the 30,000 QM9 molecules (541,473 environments): 42.6 s
+#   (12,720 environments per second, other jobs running beside it);
+# * QM9 U0 held-out MAE along the learning curve: 3.827 (1,000 training
+#   molecules), 2.063 (2,000), 1.388 (5,000), 1.003 (10,000) and **0.893
+#   kcal/mol** (20,000; ``alpha`` 0.1);
+# * QM7, 5-fold CV MAE **1.314 kcal/mol** (7,165 molecules, 431 s).
+#
+# The whole run took about 22 minutes, the RidgeCV fits 90-292 s each.

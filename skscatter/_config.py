@@ -63,6 +63,17 @@ def set_config(working_memory=None):
 def config_context(**new_config):
     """Temporarily change the configuration (see :func:`set_config`).
 
+    Parameters
+    ----------
+    **new_config
+        Settings to change inside the ``with`` block, as keyword arguments
+        of :func:`set_config`; the previous values come back on exit.
+
+    Yields
+    ------
+    None
+        The block runs with the new settings.
+
     Examples
     --------
     >>> import skscatter

@@ -108,6 +108,7 @@ def knn_intrinsic_dimension(X, n_neighbors=10, *, n_jobs=None):
     Returns
     -------
     dimension : float
+        The maximum-likelihood estimate, averaged over the points.
 
     Raises
     ------

@@ -126,7 +126,18 @@ def _paths(J, max_order):
 
 
 def scattering_3d_layout(J, L, integral_powers, max_order=2):
-    """Describe the output columns of :func:`solid_harmonic_scattering_3d`.
+    """Describe the output columns of :func:`~skscatter.solid_harmonic_scattering_3d`.
+
+    Parameters
+    ----------
+    J : int
+        Largest scale, as given to the transform.
+    L : int
+        Largest degree of the solid harmonics.
+    integral_powers : sequence of float
+        Exponents ``q`` of the integrals.
+    max_order : {1, 2}, default=2
+        Largest scattering order.
 
     Returns
     -------
@@ -271,7 +282,7 @@ def _order0(x, powers):
 def scatter_grid(x, J, L, sigma_0, powers, max_order, tol, input_sigma=0.0, dtype=np.float64, n_threads=1):
     """Invariants of one validated grid ``x`` (M, N, O), float64: orders 0 to 2 in the layout's order.
 
-    The core of :func:`solid_harmonic_scattering_3d`, without validation or
+    The core of :func:`~skscatter.solid_harmonic_scattering_3d`, without validation or
     planning: the caller checks the parameters (:func:`check_scattering_params`,
     :func:`check_grid_scales`) and sets the thread limits; ``n_threads`` is
     the number of FFT workers.  ``tol`` None is the exact path.
@@ -318,6 +329,7 @@ def solid_harmonic_scattering_3d(
         integer ``q`` takes ``x^q`` with its sign (as kymatio), a fractional
         one takes ``|x|^q`` (kymatio would return NaN for negative voxels).
     max_order : {1, 2}, default=2
+        Largest scattering order.
     bandwidth_tol : float or None, default=None
         None: exact full-grid evaluation in float64.  A float in (0, 0.1]:
         compute each scale on a grid just fine enough for the frequencies
@@ -332,14 +344,18 @@ def solid_harmonic_scattering_3d(
     n_jobs : int or None, default=None
         CPU threads the call may use (None: 1, -1: all cores): a single grid
         uses them for its FFTs and kernels, several grids run side by side,
-        one thread each (:func:`skscatter.utils._parallel.plan_execution`).
+        one thread each (the execution plan of ``skscatter/utils/_parallel.py``).
+    _input_sigma : float, default=0.0
+        For :class:`~skscatter.SolidHarmonicScattering` only: the width (grid
+        units) of the Gaussians the grids are made of, which lets the fast
+        path use coarser grids.  Leave it at 0 for other grids.
 
     Returns
     -------
     S : ndarray of shape (..., n_features), float64
         ``n_features = Q * (1 + (L + 1) * n_paths)`` with ``Q`` powers and
         ``n_paths = J + 1`` (+ ``J (J + 1) / 2`` at order 2); columns as
-        :func:`scattering_3d_layout` describes.
+        :func:`~skscatter.harmonic.scattering_3d_layout` describes.
 
     Raises
     ------

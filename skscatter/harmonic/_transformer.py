@@ -263,7 +263,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
     """Solid harmonic wavelet scattering invariants of molecules.
 
     Each molecule becomes, per density channel, a sum of Gaussians of width
-    ``sigma`` on a 3D grid (see :mod:`skscatter.harmonic._density`), and
+    ``sigma`` on a 3D grid (see ``skscatter/harmonic/_density.py``), and
     its solid harmonic scattering invariants of orders 0 to 2 (Eickenberg
     et al., NeurIPS 2017; J. Chem. Phys. 2018) are one row of the output:
     ``n_channels * Q * (1 + (L + 1) * n_paths)`` features, invariant to
@@ -294,18 +294,6 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Grid spacing in Ångström.  None: chosen in ``fit`` so that two
         Gaussians at the smallest interatomic distance of the training
         molecules overlap by 10 % (kymatio's rule, 0.113 Å on QM7).
-    boundary : {"free", "periodic"}, default="free"
-        ``"free"``: the invariants are integrals over all of space.  Each
-        molecule, scale and order gets its own grid, just large and fine
-        enough for ``bandwidth_tol`` (see
-        :mod:`skscatter.harmonic._free_space`): order-1 fields are
-        evaluated in closed form (no FFT), order 2 through a zoomed DFT.
-        No shared box, so no molecule is too large for it, and several
-        times faster than a box.  ``"periodic"``: circular convolutions on
-        one box of ``grid_shape`` voxels, kymatio's discretisation; its
-        coarse-scale fields wrap around the box, which changes the
-        ``q = 0.5`` integrals of the largest scale by up to ~1e-2 on QM7
-        against free space.
     grid_shape : tuple of 3 int or None, default=None
         Box ``(M, N, O)`` of ``boundary="periodic"`` (unused, with a
         warning, with ``"free"``).  None: the smallest FFT-friendly even
@@ -319,7 +307,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         the first grid axis) before sampling, as kymatio's QM7 data are;
         symmetric molecules, whose principal axes are not unique, get their
         frame from their atoms (see
-        :func:`skscatter.harmonic._density.principal_axes_frame`).  A rotated
+        ``principal_axes_frame`` in ``skscatter/harmonic/_density.py``).  A rotated
         copy is then sampled alike: rotating changes the invariants by
         round-off only (measured with ``asv_benchmarks/harmonic_rotation.py``:
         at most 1.3e-8 relative over 100 random and the 16 most symmetric
@@ -329,11 +317,23 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         at least 1 % of the largest invariant with its q) over 40 random QM7
         molecules and 1.9e-3 over the 16 most symmetric ones, at the default
         ``bandwidth_tol`` (same script, ``--no-align``).
+    boundary : {"free", "periodic"}, default="free"
+        ``"free"``: the invariants are integrals over all of space.  Each
+        molecule, scale and order gets its own grid, just large and fine
+        enough for ``bandwidth_tol`` (see
+        ``skscatter/harmonic/_free_space.py``): order-1 fields are
+        evaluated in closed form (no FFT), order 2 through a zoomed DFT.
+        No shared box, so no molecule is too large for it, and several
+        times faster than a box.  ``"periodic"``: circular convolutions on
+        one box of ``grid_shape`` voxels, kymatio's discretisation; its
+        coarse-scale fields wrap around the box, which changes the
+        ``q = 0.5`` integrals of the largest scale by up to ~1e-2 on QM7
+        against free space.
     method : {"auto", "grid", "analytic"}, default="auto"
         How invariants are evaluated.  ``"grid"``: all on the grid.
         ``"auto"``: on the grid, except those with a closed form for
         Gaussian densities (order 0 with q in {1, 2, 3}, order 1 with
-        q = 2; see :mod:`skscatter.harmonic._analytic`), which are
+        q = 2; see ``skscatter/harmonic/_analytic.py``), which are
         computed exactly from interatomic distances — the continuum
         integrals the grid sums approximate (to ~1e-9 here).
         ``"analytic"``: only those closed-form invariants (fewer features,
@@ -351,7 +351,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         deviating from the exact values by up to about 1e-3 relative there
         (measured: 8e-4 at most over three QM7 molecules, the size of the
         change grid sampling makes under rotation).  See
-        :func:`solid_harmonic_scattering_3d`.
+        :func:`~skscatter.solid_harmonic_scattering_3d`.
     backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
         Who computes, resolved at each ``transform`` (a model fitted on one
         machine transforms on another).  With ``boundary="free"``: numba
@@ -390,8 +390,8 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
 
     See Also
     --------
-    solid_harmonic_scattering_3d : the transform on grids.
-    skscatter.SOAPDescriptor : local, neighbour-density descriptors of atoms.
+    solid_harmonic_scattering_3d : The transform on grids.
+    skscatter.SOAPDescriptor : Local, neighbour-density descriptors of atoms.
 
     Examples
     --------
@@ -544,6 +544,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         self : SolidHarmonicScattering
+            The fitted estimator.
         """
         J, L, sigma, powers, max_order = self._resolve_scales()
         channels = self._resolve_channels()
@@ -601,10 +602,14 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Parameters
         ----------
         X : sequence of structures
+            Molecules (see :mod:`skscatter.structures`), each inside the
+            fitted box when ``boundary="periodic"``.
 
         Returns
         -------
-        S : ndarray of shape (n_molecules, n_features_out_), float64
+        S : ndarray of shape (n_molecules, n_features_out), float64
+            The invariants of every channel, in the order of
+            :meth:`get_feature_names_out`.
         """
         check_is_fitted(self)
         check_execution_params(self)
@@ -637,7 +642,10 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         return out
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``"{channel}_o{order}_j{j}[_{j2}]_l{l}_q{q}"`` (order 0: ``"{channel}_o0_q{q}"``).
+        """Return the names of the output columns.
+
+        Names are ``"{channel}_o{order}_j{j}[_{j2}]_l{l}_q{q}"`` (order 0:
+        ``"{channel}_o0_q{q}"``).
 
         Parameters
         ----------
@@ -647,6 +655,7 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         names : ndarray of str
+            One name per output column.
         """
         check_is_fitted(self)
         model = self._model

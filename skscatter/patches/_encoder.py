@@ -423,7 +423,7 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         return result
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features.
+        """Return the names of the output features.
 
         Parameters
         ----------

@@ -587,7 +587,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features.
+        """Return the names of the output features.
 
         Parameters
         ----------

@@ -8,7 +8,7 @@ primitives ``r^l exp(-alpha_{nl} r^2)`` whose decay points
 ``g_{nl} = sum_n' beta^{(l)}_{nn'} r^l exp(-alpha_{n'l} r^2)`` with
 ``beta = S^(-1/2)`` and ``S_{nn'} = Gamma(l + 3/2) / (2 (alpha_n + alpha_n')^(l + 3/2))``.
 Its projections of a Gaussian atom have a closed form (see
-:func:`skscatter._kernels._soap_numba.radial_constants`).
+``radial_constants`` in ``skscatter/_kernels/_soap_numba.py``).
 
 ``"polynomial"`` is Bartók, Kondor and Csányi's (2013) basis: the same
 functions for every ``l``, primitives ``phi_a(r) = (r_cut - r)^(a + 2)``,
@@ -34,7 +34,7 @@ _DECAY = 1e-3
 
 
 def gto_basis(r_cut, n_max, l_max):
-    """Exponents and Löwdin coefficients of the GTO radial basis.
+    """Compute the exponents and Löwdin coefficients of the GTO radial basis.
 
     Parameters
     ----------
@@ -48,7 +48,10 @@ def gto_basis(r_cut, n_max, l_max):
     Returns
     -------
     alphas : ndarray of shape (l_max + 1, n_max)
+        Exponents ``alpha_{nl}`` of the primitives.
     betas : ndarray of shape (l_max + 1, n_max, n_max)
+        ``S^(-1/2)`` per degree: ``g_{nl} = sum_n' betas[l, n, n'] r^l
+        exp(-alphas[l, n'] r^2)``.
 
     Raises
     ------
@@ -81,7 +84,34 @@ def gto_basis(r_cut, n_max, l_max):
 
 
 def gto_radial_functions(r, alphas, betas, l):
-    """Evaluate the orthonormal radial functions ``g_{nl}(r)``, shape (n_max, len(r))."""
+    """Evaluate the orthonormal GTO radial functions ``g_{nl}(r)`` of one degree.
+
+    Parameters
+    ----------
+    r : array-like of shape (n_points,)
+        Distances from the centre (Å).
+    alphas : ndarray of shape (l_max + 1, n_max)
+        Exponents from :func:`gto_basis`.
+    betas : ndarray of shape (l_max + 1, n_max, n_max)
+        Löwdin coefficients from :func:`gto_basis`.
+    l : int
+        Degree, at most ``l_max``.
+
+    Returns
+    -------
+    g : ndarray of shape (n_max, n_points)
+        ``g[n]`` is ``g_{nl}`` at ``r``; orthonormal on ``[0, inf)`` with
+        weight ``r^2``.
+
+    Examples
+    --------
+    >>> alphas, betas = gto_basis(5.0, 4, 2)
+    >>> r = np.linspace(0, 12, 48001)
+    >>> g = gto_radial_functions(r, alphas, betas, 1)
+    >>> overlap = (g[:, None] * g[None] * r**2).sum(-1) * (r[1] - r[0])
+    >>> bool(np.allclose(overlap, np.eye(4), atol=1e-6))
+    True
+    """
     r = np.asarray(r, dtype=np.float64)
     prim = r[None, :] ** l * np.exp(-alphas[l][:, None] * r[None, :] ** 2)
     return betas[l] @ prim
@@ -102,7 +132,7 @@ def _polynomial_primitives(r, r_cut, n_max):
 
 
 def polynomial_basis(r_cut, n_max):
-    """Löwdin coefficients of Bartók's polynomial radial basis.
+    """Compute the Löwdin coefficients of Bartók's polynomial radial basis.
 
     Parameters
     ----------
@@ -117,7 +147,7 @@ def polynomial_basis(r_cut, n_max):
     -------
     W : ndarray of shape (n_max, n_max)
         ``g_n(r) = sum_a W[n, a] phi_a(r)`` with unit-norm primitives
-        ``phi_a``; see :func:`polynomial_radial_functions`.
+        ``phi_a``; see :func:`~skscatter.soap.polynomial_radial_functions`.
 
     Raises
     ------
@@ -148,7 +178,29 @@ def polynomial_basis(r_cut, n_max):
 
 
 def polynomial_radial_functions(r, r_cut, W):
-    """Evaluate Bartók's orthonormal functions ``g_n(r)``, shape (n_max, len(r)); zero beyond ``r_cut``."""
+    """Evaluate Bartók's orthonormal polynomial radial functions ``g_n(r)``.
+
+    Parameters
+    ----------
+    r : array-like of shape (n_points,)
+        Distances from the centre (Å).
+    r_cut : float
+        Cutoff radius (Å), as given to :func:`polynomial_basis`.
+    W : ndarray of shape (n_max, n_max)
+        Löwdin coefficients from :func:`polynomial_basis`.
+
+    Returns
+    -------
+    g : ndarray of shape (n_max, n_points)
+        ``g[n]`` is ``g_n`` at ``r``, zero beyond ``r_cut``; orthonormal on
+        ``[0, r_cut]`` with weight ``r^2``.
+
+    Examples
+    --------
+    >>> W = polynomial_basis(5.0, 3)
+    >>> polynomial_radial_functions([0.0, 2.5, 5.0, 6.0], 5.0, W).shape
+    (3, 4)
+    """
     return W @ _polynomial_primitives(r, r_cut, W.shape[0])
 
 

@@ -105,7 +105,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Width (Å) of the atomic Gaussians.
     rbf : {"gto", "polynomial"}, default="gto"
         Radial basis, orthonormal with weight ``r^2`` (see
-        :mod:`skscatter.soap._basis`).  ``"gto"``: dscribe's
+        ``skscatter/soap/_basis.py``).  ``"gto"``: dscribe's
         Löwdin-orthonormalised Gaussian-type orbitals, one set per ``l``,
         projections in closed form.  ``"polynomial"``: Bartók et al.'s
         ``(r_cut - r)^(a+2)``, ``a = 1..n_max`` (``n_max <= 10``), the same
@@ -326,7 +326,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n_structures, n_features_out_), float64
+        X_new : ndarray of shape (n_structures, n_features_out), float64
             Summed (or averaged) power spectra.
         """
         structures, backend = self._prepare(X)
@@ -359,7 +359,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        P : ndarray of shape (n_atoms, n_features_out_), float64
+        P : ndarray of shape (n_atoms, n_features_out), float64
             Rows in the order of the structures, then of their atoms.
         structure_index : ndarray of shape (n_atoms,), int
             The structure of each row.
@@ -399,7 +399,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         return P, np.repeat(np.arange(len(structures)), sizes)
 
     def get_feature_names_out(self, input_features=None):
-        """Names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` in column order.
+        """Return the names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` of the output columns, in order.
 
         Parameters
         ----------

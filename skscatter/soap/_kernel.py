@@ -70,9 +70,13 @@ def _farthest_point(rows, m, rng):
 
 
 class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
-    """Structure features ``Phi(A)_m = sum_{i in A} (p_hat_i . s_hat_m)^zeta`` for sum-of-local-energy models.
+    """Sum-of-local-energies features of structures: SOAP kernels summed over each structure's atoms.
 
-    The kernel is zero between environments around different elements
+    Column ``m`` of a structure ``A`` is
+    ``Phi(A)_m = sum_{i in A} (p_hat_i . s_hat_m)^zeta``, with ``p_hat_i``
+    the unit-normalised power spectrum of atom ``i`` and ``s_hat_m`` a
+    representative environment; a linear model on ``Phi`` is a sum of
+    local energies.  The kernel is zero between environments around different elements
     (``k(p_i, s_m) = [Z_i = Z_m] (p_hat_i . s_hat_m)^zeta``, one local-energy
     function per element, as in GAP).
 
@@ -275,7 +279,7 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Phi : ndarray of shape (n_structures, n_features_out_)
+        Phi : ndarray of shape (n_structures, n_features_out)
             One row per structure.
         """
         check_is_fitted(self)

@@ -14,7 +14,7 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
     A linear model on these counts is a sum of per-element atomic energies,
     ``E(A) = sum_Z n_Z(A) e_Z``, the baseline that sum-of-local-energies
     models are usually fitted on top of (GAP subtracts isolated-atom
-    energies).  Next to :class:`~skscatter.soap.SOAPSumKernel` in a
+    energies).  Next to :class:`~skscatter.SOAPSumKernel` in a
     :class:`~sklearn.pipeline.FeatureUnion`, it lets ``Ridge`` fit the large
     per-element offsets of atomization energies, which the normalised kernel
     (values near 1 for every environment) can only approximate.
@@ -61,6 +61,7 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : SpeciesCounts
+            The fitted estimator.
         """
         self.species_ = resolve_species(self.species, check_structures(X))
         return self
@@ -71,10 +72,13 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
+            Structures whose elements were all seen in ``fit`` (see
+            :mod:`skscatter.structures`).
 
         Returns
         -------
         counts : ndarray of shape (n_structures, n_species), float64
+            Atoms of each element of ``species_`` in each structure.
         """
         check_is_fitted(self)
         structures = check_structures(X)
@@ -87,7 +91,7 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features=None):
-        """``count_Z{z}`` per element.
+        """Return the names ``count_Z{z}``, one per element of ``species_``.
 
         Parameters
         ----------
@@ -97,6 +101,7 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         names : ndarray of str
+            One name per output column.
         """
         check_is_fitted(self)
         return np.asarray([f"count_Z{z}" for z in self.species_], dtype=object)

@@ -42,7 +42,25 @@ MAX_COORDINATE = 1e8
 
 
 class Structure(NamedTuple):
-    """One validated structure: what every molecule-side kernel reads."""
+    """One validated structure: what every molecule-side kernel reads.
+
+    Parameters
+    ----------
+    numbers : ndarray of shape (n_atoms,), int64
+        Atomic numbers, 1 to 118.
+    positions : ndarray of shape (n_atoms, 3), float64
+        Cartesian positions in Ångström, finite.
+    cell : ndarray of shape (3, 3), float64
+        Lattice vectors as rows; zeros for a molecule.
+    pbc : ndarray of shape (3,), bool
+        Periodicity along each lattice vector.
+
+    Examples
+    --------
+    >>> s = check_structures([([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])])[0]
+    >>> s.numbers.tolist(), s.periodic
+    ([8, 1, 1], False)
+    """
 
     numbers: np.ndarray  # (n_atoms,) int64, 1..118
     positions: np.ndarray  # (n_atoms, 3) float64, finite, Ångström
@@ -59,6 +77,12 @@ class StructureInputMixin:
 
     scikit-learn's estimator checks then run only their data-free part, and
     the estimator must be fitted before ``transform``.
+
+    Examples
+    --------
+    >>> from skscatter import SpeciesCounts
+    >>> SpeciesCounts().__sklearn_tags__().input_tags.two_d_array
+    False
     """
 
     def __sklearn_tags__(self):
@@ -150,6 +174,16 @@ def coincident_atoms_error(i, a, b, distance):
         structures ``b`` may be an image of ``a`` itself).
     distance : float
         Their distance in Ångström.
+
+    Returns
+    -------
+    error : ValueError
+        The error to raise, naming the structure, the atoms and the fix.
+
+    Examples
+    --------
+    >>> coincident_atoms_error(3, 0, 2, 0.0)
+    ValueError('X[3] has atoms 0 and 2 at the same position (0 Å apart); a structure cannot hold coincident atoms. Remove the duplicate (or, for a periodic image, check the cell).')
     """
     what = f"atom {a} and a periodic image of itself" if a == b else f"atoms {a} and {b}"
     return ValueError(
@@ -172,6 +206,7 @@ def check_structures(X, *, allow_periodic=True):
     Returns
     -------
     structures : list of Structure
+        The validated structures, in the order of ``X``.
 
     Examples
     --------
@@ -206,6 +241,7 @@ def check_species(structures, species, *, parameter="species", owner=None):
     Parameters
     ----------
     structures : list of Structure
+        Validated structures (from :func:`check_structures`).
     species : sequence of int
         The atomic numbers allowed.
     parameter : str, default="species"
@@ -213,6 +249,15 @@ def check_species(structures, species, *, parameter="species", owner=None):
     owner : str or None, default=None
         At transform time, the fitted estimator's name: the message then
         says it was fitted without these elements and must be refitted.
+
+    Examples
+    --------
+    >>> water = check_structures([([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])])
+    >>> check_species(water, [1, 8])
+    >>> check_species(water, [1, 6])
+    Traceback (most recent call last):
+    ...
+    ValueError: X[0] contains atomic numbers [8], which are not in species=[1, 6]; add them to species (or set species=None to learn the species in fit).
     """
     allowed = sorted(set(int(z) for z in species))
     for i, s in enumerate(structures):
