@@ -15,6 +15,7 @@ validate = pytest.importorskip("numpydoc.validate").validate
 
 PUBLIC_MODULES = [
     "skscatter",
+    "skscatter.datasets",
     "skscatter.harmonic",
     "skscatter.metrics",
     "skscatter.patches",

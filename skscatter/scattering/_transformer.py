@@ -445,7 +445,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         grad : ndarray of the shape of ``X``
-            float32 for float32 input, float64 otherwise; a cupy array for
+            Float32 for float32 input, float64 otherwise; a cupy array for
             cupy input.
 
         Examples
@@ -496,7 +496,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         return result.reshape(input_shape)
 
     def inverse_transform(self, X, *, max_iter=1000, tol=1e-12, n_restarts=10, random_state=None):
-        """Images whose scattering coefficients are ``X``, found by L-BFGS.
+        """Find images whose scattering coefficients are ``X``, by L-BFGS.
 
         Minimises ``0.5 * ||transform(x) - X[i]||**2`` over images ``x``,
         one sample at a time, from seeded white noise (standard deviation 1),
@@ -525,7 +525,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
             Flattened images in the layout of ``fit``'s input.
 
         Examples

@@ -407,7 +407,7 @@ class Scattering1DTransformer(TransformerMixin, BaseEstimator):
         return result
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features.
+        """Return the names of the output features.
 
         Parameters
         ----------
