@@ -34,8 +34,8 @@ def lowpass_adjoint(gS, rows, cols, xp):
 def modulus_adjoint(gU, Z, xp):
     """Adjoint of ``U = |Z|`` at ``Z``: ``gZ = gU * Z / |Z|``, 0 where ``Z = 0``."""
     magnitude = xp.abs(Z)
-    safe = xp.where(magnitude > 0, magnitude, 1)
-    return gU * Z / safe * (magnitude > 0)
+    scale = gU / xp.where(magnitude > 0, magnitude, xp.inf)
+    return scale * Z
 
 
 def wavelet_adjoint(gZ, psi, k, ops):
@@ -54,14 +54,15 @@ def wavelet_adjoint(gZ, psi, k, ops):
     gX : array of shape (..., k m, k n), complex
         Summed over the ``P`` filters.
     """
-    xp = ops.xp
     m, n = gZ.shape[-2:]
-    gW = ops.fft2(gZ) / (m * n)
-    if k > 1:
-        # The fold averages k x k aliased blocks: its adjoint copies each
-        # value back to every block, divided by k**2.
-        gW = xp.tile(gW, (1,) * (gW.ndim - 2) + (k, k)) / (k * k)
-    return (psi * gW).sum(axis=-3)
+    P = psi.shape[0]
+    # The fold averages k x k aliased blocks: its adjoint copies each value
+    # back to every block, divided by k**2 -- here by broadcasting against
+    # the filters cut into those blocks, without materialising the copies.
+    gW = ops.fft2(gZ) * (1.0 / (m * n * k * k))
+    blocks = psi.reshape(P, k, m, k, n)
+    gX = (blocks * gW[..., :, None, :, None, :]).sum(axis=-5)
+    return gX.reshape(*gX.shape[:-4], k * m, k * n)
 
 
 def spectrum_adjoint(gX, ops):
