@@ -67,6 +67,30 @@ class ScatteringTransformerBenchmark(Benchmark):
     track_images_per_second.unit = "images/s"
 
 
+class GradientBenchmark(Benchmark):
+    """The vector-Jacobian product beside the forward transform it differentiates (float32, L=8)."""
+
+    param_names = ["regime"]
+    params = (["grey 32x32 J=2", "colour 32x32 J=2"],)
+
+    def setup(self, regime):
+        import numpy as np
+
+        self.X, shape, channels, J = _images(regime)
+        self.estimator = ScatteringTransformer(J=J, L=8, shape=shape, n_channels=channels, n_jobs=1).fit(self.X[:1])
+        self.cotangent = np.ones((len(self.X), self.estimator.transform(self.X[:1]).shape[1]), dtype=np.float32)
+        self.estimator.vjp(self.X[:1], self.cotangent[:1])
+
+    def time_transform(self, regime):
+        self.estimator.transform(self.X)
+
+    def time_vjp(self, regime):
+        self.estimator.vjp(self.X, self.cotangent)
+
+    def peakmem_vjp(self, regime):
+        self.estimator.vjp(self.X, self.cotangent)
+
+
 class FilterBankBenchmark(Benchmark):
     """Filter construction from an empty cache (kymatio's constructor cost)."""
 
