@@ -9,7 +9,7 @@ inside `aeon <https://www.aeon-toolkit.org>`_: six univariate sets and two
 multivariate ones.  Both methods see the same arrays; neither is tuned on the
 test split.
 
-It needs aeon and matplotlib (``pip install skscatter[examples]``; aeon 1.6
+It needs aeon and matplotlib (``pip install skscatter[timeseries]``; aeon 1.6
 pins ``numba<0.64``, so pip resolves numba 0.63 and numpy 2.3 beside
 scikit-learn 1.9).  Without aeon it prints a message and stops.
 """
@@ -43,7 +43,7 @@ try:
     from aeon.transformations.collection.convolution_based import MiniRocket
 except ImportError:
     aeon = None
-    print("This example needs aeon (pip install skscatter[examples]); skipping it.")
+    print("This example needs aeon (pip install skscatter[timeseries]); skipping it.")
 
 # Six univariate sets, then two multivariate ones (6 and 12 channels).
 DATASETS = [
