@@ -371,8 +371,11 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         single-threaded.  ``None`` means 1, ``-1`` all cores.  Results do
         not depend on ``n_jobs``.
     verbose : int, default=0
-        Progress on stderr: about ten messages for 1, one per batch for 2
-        and above.
+        Progress of ``transform`` on stderr: 1 shows a bar with the rate
+        and the ETA once the call has run a few seconds (tqdm's with
+        ``skscatter[progress]``, else a line every few seconds), 2 and
+        above from the start with one line per batch.  May change after
+        ``fit``; results do not depend on it.
 
     Attributes
     ----------

@@ -11,6 +11,7 @@ from .._backend import get_array_module, resolve_backend, to_host
 from .._kernels import knn
 from ..utils._parallel import plan_execution
 from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, VERBOSE, check_execution_params
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ..utils._validation import overflow_error, validate_images, working_dtype
 from ._core import (
@@ -115,7 +116,11 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         ``working_memory`` is larger).  GPU batches hold at most 65,535
         images.
     verbose : int, default=0
-        Progress messages on stderr during ``transform`` when positive.
+        Progress of ``fit`` (the patch statistics) and ``transform`` on
+        stderr: 1 shows a bar with the rate and the ETA once the call has
+        run a few seconds (tqdm's with ``skscatter[progress]``, else a line
+        every few seconds), 2 and above from the start with one line per
+        batch.  May change after ``fit``; results do not depend on it.
 
     Attributes
     ----------
@@ -277,7 +282,8 @@ class WhitenedPatchKNNEncoder(TransformerMixin, BaseEstimator):
         grid, K = self._check_sizes(X, shape)
         images = _images(X, shape, C, self.channel_layout)
 
-        mean, covariance = _patch_moments(images, Q, stride)
+        with Progress(len(images), verbose=self.verbose, label=f"{type(self).__name__}.fit", unit="images") as progress:
+            mean, covariance = _patch_moments(images, Q, stride, progress)
         if not (np.isfinite(mean).all() and np.isfinite(covariance).all()):
             raise overflow_error(X, "The patch covariance of X")
         if self.whitening_reg is None:
@@ -538,7 +544,7 @@ def _images(X, shape, C, channel_layout):
     return X.reshape(n, *shape, C)
 
 
-def _patch_moments(images, Q, stride):
+def _patch_moments(images, Q, stride, progress=None):
     """Mean and covariance of all patches, streamed (never all patches at once), in float64."""
     moments = PatchMoments()
     d = Q * Q * images.shape[-1]
@@ -547,6 +553,8 @@ def _patch_moments(images, Q, stride):
         for start in range(0, len(images), _FIT_CHUNK):
             patches = extract_patches(images[start : start + _FIT_CHUNK], Q, stride, dtype=np.float64)
             moments.update(patches.reshape(-1, d))
+            if progress is not None:
+                progress.update(min(_FIT_CHUNK, len(images) - start))
         return moments.mean(), moments.covariance()
 
 

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._backend import get_array_module, resolve_backend, to_host
 from .._kernels.fourier import get_fourier_ops
 from ..utils._parallel import plan_execution
-from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, check_execution_params
+from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, VERBOSE, check_execution_params
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ..utils._validation import overflow_error, validate_images, working_dtype
 from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_paths
@@ -201,6 +201,12 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         when the temporaries of the concurrent batches would exceed
         ``skscatter.get_config()["working_memory"]`` MiB (64 by default):
         memory stays bounded whatever the number of samples.
+    verbose : int, default=0
+        Progress of ``transform`` on stderr: 1 shows a bar with the rate
+        and the ETA once the call has run a few seconds (tqdm's with
+        ``skscatter[progress]``, else a line every few seconds), 2 and
+        above from the start with one line per batch.  May change after
+        ``fit``; results do not depend on it.
 
     Attributes
     ----------
@@ -284,6 +290,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         "backend": BACKEND,
         "n_jobs": N_JOBS,
         "batch_size": BATCH_SIZE,
+        "verbose": VERBOSE,
     }
 
     def __init__(
@@ -301,6 +308,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         backend="auto",
         n_jobs=None,
         batch_size="auto",
+        verbose=0,
     ):
         self.J = J
         self.L = L
@@ -314,6 +322,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         self.backend = backend
         self.n_jobs = n_jobs
         self.batch_size = batch_size
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -422,7 +431,9 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
             return S.reshape(stop - start, -1)
 
         result = out_xp.empty((n, model.n_features_out), dtype=dtype)
-        for start, stop, block in plan.run(scatter, numba_parallel=plan.threads > 1):
+        for start, stop, block in plan.run(
+            scatter, numba_parallel=plan.threads > 1, verbose=self.verbose, label=type(self).__name__, unit="images"
+        ):
             result[start:stop] = block if out_xp is ops.xp else to_host(block)
         return result
 

@@ -145,7 +145,11 @@ class Scattering1DTransformer(TransformerMixin, BaseEstimator):
         when the temporaries of the concurrent batches would exceed
         ``skscatter.get_config()["working_memory"]`` MiB.
     verbose : int, default=0
-        Report progress of long transforms.
+        Progress of ``transform`` on stderr: 1 shows a bar with the rate
+        and the ETA once the call has run a few seconds (tqdm's with
+        ``skscatter[progress]``, else a line every few seconds), 2 and
+        above from the start with one line per batch.  May change after
+        ``fit``; results do not depend on it.
 
     Attributes
     ----------

@@ -145,7 +145,11 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         ``None`` means 1 unless in a :func:`joblib.parallel_config`
         context; ``-1`` means all cores.  Results do not depend on it.
     verbose : int, default=0
-        Progress on stderr: about ten messages for 1, one per batch from 2.
+        Progress of ``transform`` and ``transform_atoms`` on stderr: 1
+        shows a bar with the rate and the ETA once the call has run a few
+        seconds (tqdm's with ``skscatter[progress]``, else a line every few
+        seconds), 2 and above from the start with one line per batch.  May
+        change after ``fit``; results do not depend on it.
     batch_size : int or "auto", default="auto"
         Structures per batch.  ``"auto"`` cuts batches by atoms so that the
         temporaries of the batches in flight fit

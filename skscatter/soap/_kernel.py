@@ -21,7 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import resolve_backend
 from ..structures import StructureInputMixin, check_structures
-from ..utils._params import N_JOBS, check_execution_params
+from ..utils._params import N_JOBS, VERBOSE, check_execution_params
+from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._core import Scratch, atom_rows, bytes_per_atom
 from ._descriptor import SOAPDescriptor, run_batches, validate_structures
@@ -58,7 +59,7 @@ def _kernel_rows(batch, descriptor, model, backend, first_index, scratch):
     return out @ model.projection if model.projection is not None else out
 
 
-def _farthest_point(rows, m, rng):
+def _farthest_point(rows, m, rng, progress=None):
     """Greedy farthest-point sampling on unit rows (cosine distance), first point at random."""
     chosen = [int(rng.randint(len(rows)))]
     dist = 2.0 - 2.0 * rows @ rows[chosen[0]]
@@ -66,6 +67,8 @@ def _farthest_point(rows, m, rng):
         nxt = int(np.argmax(dist))
         chosen.append(nxt)
         dist = np.minimum(dist, 2.0 - 2.0 * rows @ rows[nxt])
+        if progress is not None:
+            progress.update(1)
     return np.array(chosen)
 
 
@@ -86,8 +89,8 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         Computes the per-atom power spectra (cloned in ``fit``; None:
         ``SOAPDescriptor()``).  Its ``reduction`` and ``normalize`` are
         overridden: the kernel needs unit-normalised per-atom rows.  Its
-        ``backend``, ``batch_size`` and ``verbose`` decide how the rows are
-        computed (those of the fitted clone ``descriptor_``).
+        ``backend`` and ``batch_size`` decide how the rows are computed
+        (those of the fitted clone ``descriptor_``).
         GridSearchCV reaches its parameters as ``descriptor__r_cut`` etc.
     n_representatives : int, default=2000
         Number ``M`` of representative environments (``mode="sparse"``).
@@ -114,6 +117,14 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         CPU threads one call (``fit`` or ``transform``) may use, as in
         :class:`SOAPDescriptor`; ``None`` means the descriptor's ``n_jobs``.
         May change after ``fit``.
+    verbose : int, default=None
+        Progress on stderr of ``fit`` (describing the training atoms,
+        choosing the representatives) and ``transform``: 1 shows a bar
+        with the rate and the ETA once a step has run a few seconds
+        (tqdm's with ``skscatter[progress]``, else a line every few
+        seconds), 2 and above from the start with one line per batch.
+        ``None`` means the descriptor's ``verbose``.  May change after
+        ``fit``; results do not depend on it.
 
     Attributes
     ----------
@@ -156,6 +167,7 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         "jitter": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": N_JOBS,
+        "verbose": VERBOSE + [None],
     }
 
     def __init__(
@@ -169,6 +181,7 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         jitter=1e-8,
         random_state=None,
         n_jobs=None,
+        verbose=None,
     ):
         self.descriptor = descriptor
         self.n_representatives = n_representatives
@@ -179,17 +192,19 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         self.jitter = jitter
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _execution(self):
-        """The fitted descriptor's execution settings, with this estimator's ``n_jobs`` when set."""
+        """The fitted descriptor's execution settings, with this estimator's ``n_jobs`` and ``verbose`` when set."""
         d = self.descriptor_
         backend = resolve_backend(d.backend, owner=type(self).__name__, supported=("numpy", "numba", "cupy"))
         n_jobs = d.n_jobs if self.n_jobs is None else self.n_jobs
-        return dict(backend=backend, n_jobs=n_jobs, batch_size=d.batch_size, verbose=d.verbose)
+        verbose = d.verbose if self.verbose is None else self.verbose
+        return dict(backend=backend, n_jobs=n_jobs, batch_size=d.batch_size, verbose=verbose)
 
     def _atoms(self, structures):
-        """Unit per-atom rows of validated structures, and their central atoms' atomic numbers."""
-        P, _ = self.descriptor_._atom_rows(structures, label=type(self).__name__, **self._execution())
+        """Unit per-atom rows of validated structures (described in ``fit``), and their central atoms' numbers."""
+        P, _ = self.descriptor_._atom_rows(structures, label=f"{type(self).__name__}.fit", **self._execution())
         return P, np.concatenate([s.numbers for s in structures])
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -247,7 +262,9 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         where = first_in_subset[owner[pool]] + pool - first_in_all[owner[pool]]
         picked, picked_centres = rows[where], centres[where]
         if self.selection == "fps":
-            keep = _farthest_point(picked, M, rng)
+            verbose = self._execution()["verbose"]
+            with Progress(M - 1, verbose=verbose, label=f"{type(self).__name__}.fit", unit="representatives") as p:
+                keep = _farthest_point(picked, M, rng, p)
             picked, picked_centres = picked[keep], picked_centres[keep]
         self.representatives_ = picked
         self.representative_centres_ = picked_centres

@@ -19,7 +19,6 @@ Batches are cut so that results never depend on the plan: every sample is
 computed by the same arithmetic whatever batch it falls in.
 """
 
-import sys
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -29,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from .._backend import device_working_memory
 from .._config import get_config
+from ._progress import Progress
 
 
 def effective_n_jobs(n_jobs):
@@ -130,8 +130,9 @@ class ExecutionPlan(NamedTuple):
             runs it).  Serial kernels are left alone: setting numba's thread
             count starts its thread pool, which only costs them.
         verbose : int, default=0
-            Progress on stderr: about ten messages for 1, one per batch
-            for 2 and above.
+            Progress on stderr (:class:`~skscatter.utils._progress.Progress`):
+            a bar with rate and ETA once the call has run a few seconds for
+            1, from the start and with a line per batch for 2 and above.
         label : str
             Who reports progress (the estimator's name).
         unit : str, default="samples"
@@ -146,18 +147,17 @@ class ExecutionPlan(NamedTuple):
                 return task(*bounds)
 
         n = self.bounds[-1][1] if self.bounds else 0
-        every = 1 if verbose >= 2 else max(1, len(self.bounds) // 10)
+        progress = Progress(n, verbose=verbose, label=label, unit=unit)
         # BLAS threads are a process-wide setting: set once around all the
         # batches (each concurrent batch then runs its products on one thread).
-        with threadpool_limits(threads, user_api="blas"):
+        with threadpool_limits(threads, user_api="blas"), progress:
             if self.concurrent == 1:
                 results = map(one, self.bounds)
             else:
                 parallel = Parallel(n_jobs=self.concurrent, prefer="threads", return_as="generator")
                 results = parallel(delayed(one)(b) for b in self.bounds)
             for k, ((start, stop), result) in enumerate(zip(self.bounds, results), 1):
-                if verbose and (k % every == 0 or k == len(self.bounds)):
-                    print(f"[{label}] {stop}/{n} {unit}", file=sys.stderr)
+                progress.update(stop - start, detail=f"batch {k}/{len(self.bounds)} ({unit} {start:,}-{stop:,})")
                 yield start, stop, result
 
 

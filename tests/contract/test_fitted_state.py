@@ -86,7 +86,9 @@ def _several_batches(est):
     return config_context(working_memory=1e-3)
 
 
-EXEC_SPECS = [s for s in SPECS if set(EXECUTION_PARAMS) & set(s.make().get_params(deep=False))]
+# Estimators whose transform runs through an ExecutionPlan (SpeciesCounts
+# only has ``verbose``).
+EXEC_SPECS = [s for s in SPECS if "n_jobs" in s.make().get_params(deep=False)]
 
 
 @pytest.mark.parametrize("spec", EXEC_SPECS, ids=spec_ids(EXEC_SPECS))
@@ -134,6 +136,10 @@ def test_invalid_execution_parameter_after_fit_names_it(spec):
 VERBOSE_SPECS = [s for s in SPECS if "verbose" in s.make().get_params(deep=False)]
 
 
+def test_every_estimator_has_verbose():
+    assert [s.name for s in SPECS if s not in VERBOSE_SPECS] == []
+
+
 @pytest.mark.parametrize("spec", VERBOSE_SPECS, ids=spec_ids(VERBOSE_SPECS))
 def test_verbose_takes_effect_after_fit(spec, capsys):
     X = spec.X()
@@ -143,3 +149,24 @@ def test_verbose_takes_effect_after_fit(spec, capsys):
     assert capsys.readouterr().err == ""
     est.set_params(verbose=2).transform(X)
     assert f"[{spec.name}]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec", VERBOSE_SPECS, ids=spec_ids(VERBOSE_SPECS))
+def test_verbose_changes_nothing_but_stderr(spec, capsys, monkeypatch):
+    from skscatter.utils import _progress
+
+    X = spec.X()
+    quiet = spec.make(verbose=0)
+    reference = quiet.fit(X).transform(X)
+    assert capsys.readouterr() == ("", "")
+    # verbose=1 waits DELAY seconds before showing anything: quick calls stay silent.
+    monkeypatch.setattr(_progress, "DELAY", 1e9)
+    monkeypatch.setattr(_progress, "_tqdm", lambda: None)
+    assert_rows_close(spec.make(verbose=1).fit(X).transform(X), reference, 0.0)
+    assert capsys.readouterr() == ("", "")
+    chatty = spec.make(verbose=2)
+    out = chatty.fit(X).transform(X)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{len(X):,} / {len(X):,}" in captured.err
+    assert_rows_close(out, reference, 0.0)

@@ -1,3 +1,4 @@
+import sys
 import warnings
 
 import numpy as np
@@ -202,10 +203,13 @@ def test_pipeline_on_digits():
     assert pipe.score(X[1000:], y[1000:]) > 0.9
 
 
-def test_verbose_reports_progress(capsys):
+def test_verbose_reports_progress_of_fit_and_transform(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
     images = np.random.default_rng(0).random((6, 8, 8))
-    WhitenedPatchKNNEncoder(patch_size=2, n_patches=4, batch_size=2, verbose=1, random_state=0).fit_transform(images)
-    assert "[WhitenedPatchKNNEncoder] 6/6 images" in capsys.readouterr().err
+    WhitenedPatchKNNEncoder(patch_size=2, n_patches=4, batch_size=2, verbose=2, random_state=0).fit_transform(images)
+    err = capsys.readouterr().err
+    assert "[WhitenedPatchKNNEncoder.fit] 6 / 6 images (100%)" in err
+    assert "[WhitenedPatchKNNEncoder] batch 3/3 (images 4-6): 6 / 6 images (100%)" in err
 
 
 def _scaled(images, top, dtype=np.float32):

@@ -28,6 +28,7 @@ SPEC = Spec(
     hostile=structure_hostile_inputs(coincident_atoms_rejected=False, n_jobs=False)
     + [
         Hostile("coincident_atoms_counted", _coincident, "fit_transform", error=None, check=_counts_of),
+        Hostile("verbose_negative_after_fit", lambda X, r: X, "transform", after_fit=dict(verbose=-1), match="'verbose' parameter"),
         Hostile("species_repeated", lambda X, r: X, "fit", params=dict(species=[1, 1, 6]), match="distinct atomic numbers"),
         Hostile("species_not_numbers", lambda X, r: X, "fit", params=dict(species=["H"]), match="atomic numbers"),
         Hostile(

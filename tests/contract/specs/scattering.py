@@ -45,6 +45,7 @@ SPEC = Spec(
     sklearn_params=[dict(J=1), dict(J=1, L=3, backend="numpy"), dict(J=1, output="mean", log=True)],
     hostile=image_hostile_inputs(colour_images(np.random.default_rng(0)))
     + [
+        Hostile("verbose_negative_after_fit", lambda X, r: X, "transform", after_fit=dict(verbose=-1), match="'verbose' parameter"),
         Hostile("J_true", lambda X, r: X, "fit", params=dict(J=True), match="'J' parameter.*int.*Got True"),
         Hostile("J_too_large", lambda X, r: X, "fit", params=dict(J=4), match="J=4 is too large.*use J <= 3"),
         Hostile(

@@ -276,6 +276,7 @@ SUM_KERNEL = Spec(
     hostile=soap_hostile_inputs("SOAPSumKernel")
     + [
         Hostile("zeta_true", lambda X, r: X, "fit", params=dict(zeta=True), match="'zeta' parameter.*int.*Got True"),
+        Hostile("verbose_negative_after_fit", lambda X, r: X, "transform", after_fit=dict(verbose=-1), match="'verbose' parameter"),
         Hostile(
             "n_representatives_zero", lambda X, r: X, "fit", params=dict(n_representatives=0), match="'n_representatives' parameter"
         ),
