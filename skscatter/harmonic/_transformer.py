@@ -537,7 +537,8 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         ----------
         X : sequence of structures
             Molecules (see :mod:`skscatter.structures`); periodic structures
-            are rejected.
+            are rejected.  An iterable without ``len`` (a generator) is read
+            into a list first.
         y : None
             Ignored.
 
@@ -601,6 +602,11 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         Parameters
         ----------
         X : sequence of structures
+            Molecules (see :mod:`skscatter.structures`).  An iterable
+            without ``len`` (a generator, ``ase.io.iread(...)``) is read
+            into a list first: every molecule is checked (species, size,
+            memory) before any work, so the molecules are held at once
+            (their features dominate memory anyway).
 
         Returns
         -------

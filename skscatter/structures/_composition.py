@@ -5,7 +5,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import _fit_context
-from ._input import StructureInputMixin, check_species, check_structures, resolve_species
+from ._input import StructureInputMixin, check_species, check_structures, iter_structure_chunks, resolve_species
+
+# Structures validated and counted at a time: a stream (a generator over a
+# trajectory) is never held whole.
+_CHUNK = 4096
 
 
 class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
@@ -21,9 +25,13 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    species : sequence of int or None, default=None
-        Atomic numbers to count (None: those seen in ``fit``).  Structures
-        with other elements are rejected.
+    species : sequence of str or int, or None, default=None
+        Elements to count, as chemical symbols (``["H", "O"]``), atomic
+        numbers (``[1, 8]``) or a mix (None: those seen in ``fit``).
+        Structures with other elements are rejected.  Under
+        cross-validation pass every element of the data: with None, a
+        fold whose training part lacks an element cannot transform its
+        test part.
 
     Attributes
     ----------
@@ -54,7 +62,8 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            See :mod:`skscatter.structures`.
+            See :mod:`skscatter.structures`; an iterable without ``len``
+            (a generator) is read into a list first.
         y : None
             Ignored.
 
@@ -71,20 +80,26 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
+            See :mod:`skscatter.structures`; an iterable without ``len``
+            (a generator, ``ase.io.iread``) is read chunk by chunk, never
+            held whole.
 
         Returns
         -------
         counts : ndarray of shape (n_structures, n_species), float64
         """
         check_is_fitted(self)
-        structures = check_structures(X)
-        check_species(structures, self.species_, owner=type(self).__name__)
-        lookup = np.zeros(int(self.species_.max()) + 1, dtype=np.int64)
-        lookup[self.species_] = np.arange(len(self.species_))
-        out = np.zeros((len(structures), len(self.species_)))
-        for i, s in enumerate(structures):
-            out[i] = np.bincount(lookup[s.numbers], minlength=len(self.species_))
-        return out
+        species = self.species_
+        lookup = np.zeros(int(species.max()) + 1, dtype=np.int64)
+        lookup[species] = np.arange(len(species))
+        blocks = []
+        for first, structures in iter_structure_chunks(X, max_atoms=np.inf, max_structures=_CHUNK):
+            check_species(structures, species, owner=type(self).__name__, first_index=first)
+            block = np.zeros((len(structures), len(species)))
+            for i, s in enumerate(structures):
+                block[i] = np.bincount(lookup[s.numbers], minlength=len(species))
+            blocks.append(block)
+        return np.concatenate(blocks)
 
     def get_feature_names_out(self, input_features=None):
         """``count_Z{z}`` per element.
