@@ -112,8 +112,11 @@ def lowpass(u, rows, cols, xp):
     s : array of shape (R, H', W'), ``s[r] = rows @ u[r] @ cols.T``
     """
     # A stack of small products: each map's result is computed on its own,
-    # so it does not depend on how maps were batched.
-    return xp.matmul(xp.matmul(rows, u), cols.T)
+    # so it does not depend on how maps were batched.  That holds for
+    # contiguous maps only: NumPy < 2.3 multiplies a strided stack (the
+    # padded images, batch axis innermost) by a route whose rounding
+    # depends on the stack's length.
+    return xp.matmul(xp.matmul(rows, xp.ascontiguousarray(u)), cols.T)
 
 
 def modulus(z, xp):

@@ -114,7 +114,7 @@ def principal_axes_frame(positions, numbers=None):
     True
     >>> a = 0.63  # methane: three equal spreads, frame fixed by its atoms
     >>> P = principal_axes_frame(np.array([[0.0, 0, 0], [a, a, a], [-a, -a, a], [-a, a, -a], [a, -a, -a]]), [6, 1, 1, 1, 1])
-    >>> np.round(P[1], 6).tolist()  # the first hydrogen lies on axis 0
+    >>> (np.round(P[1], 6) + 0.0).tolist()  # the first hydrogen lies on axis 0 (+ 0.0: no signed zeros)
     [1.091192, 0.0, 0.0]
     """
     centred = positions - positions.mean(axis=0)

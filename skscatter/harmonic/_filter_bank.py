@@ -22,7 +22,17 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import factorial, sph_harm_y
+from scipy.special import factorial
+
+try:
+    from scipy.special import sph_harm_y
+except ImportError:  # SciPy < 1.15, where only sph_harm exists
+    from scipy.special import sph_harm as _sph_harm
+
+    def sph_harm_y(n, m, theta, phi):
+        # sph_harm_y takes (degree, order, polar, azimuth); the older
+        # sph_harm (order, degree, azimuth, polar): the same function.
+        return _sph_harm(m, n, phi, theta)
 
 
 def wavelet_constant(l):

@@ -540,7 +540,8 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         ----------
         X : sequence of structures
             Molecules (see :mod:`skscatter.structures`); periodic structures
-            are rejected.
+            are rejected.  An iterable without ``len`` (a generator) is read
+            into a list first.
         y : None
             Ignored.
 
@@ -606,7 +607,11 @@ class SolidHarmonicScattering(StructureInputMixin, TransformerMixin, BaseEstimat
         ----------
         X : sequence of structures
             Molecules (see :mod:`skscatter.structures`), each inside the
-            fitted box when ``boundary="periodic"``.
+            fitted box when ``boundary="periodic"``.  An iterable without
+            ``len`` (a generator, ``ase.io.iread(...)``) is read into a list
+            first: every molecule is checked (species, size, memory) before
+            any work, so the molecules are held at once (their features
+            dominate memory anyway).
 
         Returns
         -------

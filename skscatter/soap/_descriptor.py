@@ -8,9 +8,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import resolve_backend
+from .._config import get_config
 from .._kernels.soap import feature_index, n_features
 from ..structures import StructureInputMixin, check_species, check_structures
-from ..structures._input import resolve_species
+from ..structures._input import is_structure_stream, iter_structure_chunks, resolve_species
 from ..structures._neighbors import check_distinct_atoms, check_periodic_images
 from ..utils._parallel import plan_execution
 from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, VERBOSE, check_execution_params
@@ -32,14 +33,35 @@ _PADDING_DECAY = 1e-3
 _MAX_BATCH = 4096
 
 
-def validate_structures(X, model, owner):
+def validate_structures(X, model, owner, *, fix=None):
     """The transform-time gate: structures, species known to the model, bounded periodic images."""
-    structures = check_structures(X)
-    check_species(structures, model.species, owner=owner)
+    return _check_known(check_structures(X), model, owner, fix=fix)
+
+
+def _check_known(structures, model, owner, *, fix=None, first_index=0):
+    """Validated structures (from ``X[first_index]`` on) against the fitted model."""
+    check_species(structures, model.species, owner=owner, fix=fix, first_index=first_index)
     check_periodic_images(
-        structures, model.neighbour_cutoff, padding=model.neighbour_cutoff - model.r_cut, parameter="r_cut"
+        structures, model.neighbour_cutoff, padding=model.neighbour_cutoff - model.r_cut, parameter="r_cut",
+        first_index=first_index,
     )
     return structures
+
+
+def stream_structures(X, model, owner, *, bytes_per_atom, fix=None):
+    """Validated chunks ``(first_index, structures)`` of ``X``, read lazily.
+
+    A list gives one chunk (its whole validation before any work, as
+    always).  An iterable without ``len`` (a generator over a trajectory) is
+    read one chunk at a time, each about the atoms one batch of the plan
+    takes (:func:`run_batches`), so only the output grows with the input.
+    """
+    if not is_structure_stream(X):
+        yield 0, validate_structures(X, model, owner, fix=fix)
+        return
+    max_atoms = max(1, int(get_config()["working_memory"] * 2**20 // max(bytes_per_atom, 1)))
+    for first, chunk in iter_structure_chunks(X, max_atoms=max_atoms, max_structures=_MAX_BATCH):
+        yield first, _check_known(chunk, model, owner, fix=fix, first_index=first)
 
 
 def run_batches(structures, task, *, backend, n_jobs, batch_size, verbose, label, bytes_per_atom):
@@ -92,9 +114,13 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    species : sequence of int or None, default=None
-        Atomic numbers the descriptor knows (None: those seen in ``fit``).
-        Structures with other elements are rejected.
+    species : sequence of str or int, or None, default=None
+        Elements the descriptor knows, as chemical symbols (``["H", "O"]``),
+        atomic numbers (``[1, 8]``) or a mix, as dscribe takes them (None:
+        those seen in ``fit``); ``species_`` holds them as sorted atomic
+        numbers.  Structures with other elements are rejected.  Under
+        cross-validation pass every element of the data: with None, a fold
+        whose training part lacks an element cannot transform its test part.
     r_cut : float, default=5.0
         Cutoff radius in Ångström.
     n_max : int, default=8
@@ -249,7 +275,8 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            See :mod:`skscatter.structures`.
+            See :mod:`skscatter.structures`; an iterable without ``len``
+            (a generator) is read into a list first.
         y : None
             Ignored.
 
@@ -312,13 +339,19 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
             n_features_out=n_features(len(species), n_max, l_max),
         )
 
-    def _prepare(self, X):
-        """Validate the execution parameters and the input; resolve the backend."""
+    def _backend(self, X):
+        """Validate the execution parameters; resolve the backend."""
         check_is_fitted(self)
         check_execution_params(self)
-        structures = validate_structures(X, self._model, type(self).__name__)
-        backend = resolve_backend(self.backend, X, owner=type(self).__name__, supported=("numpy", "numba", "cupy"))
-        return structures, backend
+        # A stream is not inspected here: reading it is the transform's job.
+        return resolve_backend(
+            self.backend, None if is_structure_stream(X) else X, owner=type(self).__name__,
+            supported=("numpy", "numba", "cupy"),
+        )
+
+    def _execution(self, backend):
+        return dict(backend=backend, n_jobs=self.n_jobs, batch_size=self.batch_size, verbose=self.verbose,
+                    label=type(self).__name__)
 
     def transform(self, X):
         """One row per structure: the sum (or mean) of its atoms' power spectra.
@@ -326,16 +359,29 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            See :mod:`skscatter.structures`.
+            See :mod:`skscatter.structures`.  An iterable without ``len``
+            (a generator, ``ase.io.iread(...)``) is read chunk by chunk, so
+            only the output grows with it; the rows equal those of the
+            same structures in a list.
 
         Returns
         -------
         X_new : ndarray of shape (n_structures, n_features_out), float64
             Summed (or averaged) power spectra.
         """
-        structures, backend = self._prepare(X)
+        backend = self._backend(X)
         model = self._model
+        blocks = [
+            self._structure_rows(structures, first_index=first, **self._execution(backend))
+            for first, structures in stream_structures(
+                X, model, type(self).__name__, bytes_per_atom=bytes_per_atom(model, backend)
+            )
+        ]
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
+    def _structure_rows(self, structures, *, backend, n_jobs, batch_size, verbose, label, first_index=0):
+        """``transform`` of validated structures, ``X[first_index]`` on."""
+        model = self._model
         # Batches run one after another in this thread (their threads are
         # inside the kernels), so each writes its rows straight into the output.
         out = np.empty((len(structures), model.n_features_out))
@@ -343,11 +389,11 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
 
         def task(batch, start):
             rows = out[start : start + len(batch)]
-            return structure_rows(batch, model, backend, first_index=start, out=rows, scratch=scratch)
+            return structure_rows(batch, model, backend, first_index=first_index + start, out=rows, scratch=scratch)
 
         batches = run_batches(
-            structures, task, backend=backend, n_jobs=self.n_jobs, batch_size=self.batch_size, verbose=self.verbose,
-            label=type(self).__name__, bytes_per_atom=bytes_per_atom(model, backend),
+            structures, task, backend=backend, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose,
+            label=label, bytes_per_atom=bytes_per_atom(model, backend),
         )
         for _ in batches:
             pass
@@ -359,7 +405,8 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            See :mod:`skscatter.structures`.
+            See :mod:`skscatter.structures`; an iterable without ``len`` is
+            read chunk by chunk, as in :meth:`transform`.
 
         Returns
         -------
@@ -368,14 +415,20 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         structure_index : ndarray of shape (n_atoms,), int
             The structure of each row.
         """
-        structures, backend = self._prepare(X)
-        return self._atom_rows(
-            structures, backend=backend, n_jobs=self.n_jobs, batch_size=self.batch_size, verbose=self.verbose,
-            label=type(self).__name__,
-        )
+        backend = self._backend(X)
+        model = self._model
+        blocks = [
+            self._atom_rows(structures, first_index=first, **self._execution(backend))
+            for first, structures in stream_structures(
+                X, model, type(self).__name__, bytes_per_atom=bytes_per_atom(model, backend)
+            )
+        ]
+        if len(blocks) == 1:
+            return blocks[0]
+        return np.concatenate([P for P, _ in blocks]), np.concatenate([owner for _, owner in blocks])
 
-    def _atom_rows(self, structures, *, backend, n_jobs, batch_size, verbose, label):
-        """``transform_atoms`` of validated structures with the given execution settings.
+    def _atom_rows(self, structures, *, backend, n_jobs, batch_size, verbose, label, first_index=0):
+        """``transform_atoms`` of validated structures (``X[first_index]`` on) with the given execution settings.
 
         Reads only the fitted model, never the estimator's parameters, and
         changes nothing on it: other estimators holding a fitted descriptor
@@ -391,7 +444,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
 
         def task(batch, start):
             rows = P[first[start] : first[start + len(batch)]]
-            return atom_rows(batch, model, backend, first_index=start, out=rows, scratch=scratch)
+            return atom_rows(batch, model, backend, first_index=first_index + start, out=rows, scratch=scratch)
 
         batches = run_batches(
             structures, task, backend=backend, n_jobs=n_jobs, batch_size=batch_size, verbose=verbose, label=label,
@@ -400,7 +453,7 @@ class SOAPDescriptor(StructureInputMixin, TransformerMixin, BaseEstimator):
         )
         for _ in batches:
             pass
-        return P, np.repeat(np.arange(len(structures)), sizes)
+        return P, np.repeat(np.arange(first_index, first_index + len(structures)), sizes)
 
     def get_feature_names_out(self, input_features=None):
         """Return the names ``"Z{z1}_Z{z2}_l{l}_n{n}_n{n2}"`` of the output columns, in order.

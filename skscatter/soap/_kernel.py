@@ -25,7 +25,10 @@ from ..utils._params import N_JOBS, VERBOSE, check_execution_params
 from ..utils._progress import Progress
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._core import Scratch, atom_rows, bytes_per_atom
-from ._descriptor import SOAPDescriptor, run_batches, validate_structures
+from ._descriptor import SOAPDescriptor, run_batches, stream_structures
+
+# How the message for an element unseen in fit says to pass the species.
+_SPECIES_FIX = "SOAPSumKernel(descriptor=SOAPDescriptor(..., species={species}))"
 
 
 class _KernelModel(NamedTuple):
@@ -214,7 +217,9 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            See :mod:`skscatter.structures`.
+            See :mod:`skscatter.structures`; an iterable without ``len``
+            (a generator) is read into a list first: ``fit`` needs every
+            structure twice.
         y : None
             Ignored.
 
@@ -292,7 +297,9 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            See :mod:`skscatter.structures`.
+            See :mod:`skscatter.structures`.  An iterable without ``len``
+            (a generator, ``ase.io.iread(...)``) is read chunk by chunk, as
+            in :meth:`SOAPDescriptor.transform`.
 
         Returns
         -------
@@ -303,24 +310,27 @@ class SOAPSumKernel(StructureInputMixin, TransformerMixin, BaseEstimator):
         check_execution_params(self)
         check_execution_params(self.descriptor_)
         model, descriptor = self._model, self.descriptor_._model
-        structures = validate_structures(X, descriptor, type(self).__name__)
         execution = self._execution()
         backend = execution["backend"]
-
-        scratch = Scratch()
-
-        def task(batch, start):
-            return _kernel_rows(batch, descriptor, model, backend, start, scratch)
-
         # The kernel block (atoms x targets) and the atoms' rows are the
         # batch's temporaries, on top of the descriptor's.
         per_atom = bytes_per_atom(descriptor, backend, atom_rows=True) + 8 * 2 * len(model.targets)
-        out = np.empty((len(structures), model.n_features_out))
-        for start, stop, block in run_batches(
-            structures, task, label=type(self).__name__, bytes_per_atom=per_atom, **execution
+        blocks = []
+        for first, structures in stream_structures(
+            X, descriptor, type(self).__name__, bytes_per_atom=per_atom, fix=_SPECIES_FIX
         ):
-            out[start:stop] = block
-        return out
+            scratch = Scratch()
+
+            def task(batch, start, first=first, scratch=scratch):
+                return _kernel_rows(batch, descriptor, model, backend, first + start, scratch)
+
+            out = np.empty((len(structures), model.n_features_out))
+            for start, stop, block in run_batches(
+                structures, task, label=type(self).__name__, bytes_per_atom=per_atom, **execution
+            ):
+                out[start:stop] = block
+            blocks.append(out)
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
     def get_feature_names_out(self, input_features=None):
         """``kernel0``, ``kernel1``, ...: one name per output column.

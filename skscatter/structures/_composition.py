@@ -7,9 +7,10 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._params import VERBOSE, check_execution_params
 from ..utils._progress import Progress
 from ..utils._sklearn_compat import _fit_context
-from ._input import StructureInputMixin, check_species, check_structures, resolve_species
+from ._input import StructureInputMixin, check_species, check_structures, iter_structure_chunks, resolve_species
 
-#: Structures counted between two progress updates.
+# Structures validated and counted at a time (and between two progress
+# updates): a stream (a generator over a trajectory) is never held whole.
 _CHUNK = 4096
 
 
@@ -26,9 +27,13 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    species : sequence of int or None, default=None
-        Atomic numbers to count (None: those seen in ``fit``).  Structures
-        with other elements are rejected.
+    species : sequence of str or int, or None, default=None
+        Elements to count, as chemical symbols (``["H", "O"]``), atomic
+        numbers (``[1, 8]``) or a mix (None: those seen in ``fit``).
+        Structures with other elements are rejected.  Under
+        cross-validation pass every element of the data: with None, a
+        fold whose training part lacks an element cannot transform its
+        test part.
     verbose : int, default=0
         Progress of ``transform`` on stderr, as for the other estimators
         (counting is quick: only millions of structures last long enough
@@ -64,7 +69,8 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            See :mod:`skscatter.structures`.
+            See :mod:`skscatter.structures`; an iterable without ``len``
+            (a generator) is read into a list first.
         y : None
             Ignored.
 
@@ -82,8 +88,9 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of structures
-            Structures whose elements were all seen in ``fit`` (see
-            :mod:`skscatter.structures`).
+            See :mod:`skscatter.structures`; an iterable without ``len``
+            (a generator, ``ase.io.iread``) is read chunk by chunk, never
+            held whole.
 
         Returns
         -------
@@ -92,18 +99,22 @@ class SpeciesCounts(StructureInputMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         check_execution_params(self)
-        structures = check_structures(X)
-        check_species(structures, self.species_, owner=type(self).__name__)
-        lookup = np.zeros(int(self.species_.max()) + 1, dtype=np.int64)
-        lookup[self.species_] = np.arange(len(self.species_))
-        out = np.zeros((len(structures), len(self.species_)))
-        with Progress(len(structures), verbose=self.verbose, label=type(self).__name__, unit="structures") as progress:
-            for start in range(0, len(structures), _CHUNK):
-                stop = min(start + _CHUNK, len(structures))
-                for i in range(start, stop):
-                    out[i] = np.bincount(lookup[structures[i].numbers], minlength=len(self.species_))
-                progress.update(stop - start, detail=f"structures {start:,}-{stop:,}")
-        return out
+        species = self.species_
+        lookup = np.zeros(int(species.max()) + 1, dtype=np.int64)
+        lookup[species] = np.arange(len(species))
+        blocks = []
+        # A stream has no length to report progress against.
+        total = len(X) if hasattr(X, "__len__") else 0
+        verbose = self.verbose if total else 0
+        with Progress(total, verbose=verbose, label=type(self).__name__, unit="structures") as progress:
+            for first, structures in iter_structure_chunks(X, max_atoms=np.inf, max_structures=_CHUNK):
+                check_species(structures, species, owner=type(self).__name__, first_index=first)
+                block = np.zeros((len(structures), len(species)))
+                for i, s in enumerate(structures):
+                    block[i] = np.bincount(lookup[s.numbers], minlength=len(species))
+                blocks.append(block)
+                progress.update(len(structures), detail=f"structures {first:,}-{first + len(structures):,}")
+        return np.concatenate(blocks)
 
     def get_feature_names_out(self, input_features=None):
         """Return the names ``count_Z{z}``, one per element of ``species_``.

@@ -10,7 +10,10 @@ any of these forms (mixed freely):
 * a dict with keys ``"numbers"`` and ``"positions"`` (optionally ``"cell"``
   and ``"pbc"``).
 
-Positions are Cartesian, in Ångström.  A list is what
+Positions are Cartesian, in Ångström.  An iterable without ``len`` (a
+generator, ``ase.io.iread(...)``) is accepted too: ``fit`` reads it into a
+list, and the transforms of per-structure rows read it chunk by chunk.  A
+list is what
 :class:`~sklearn.model_selection.GridSearchCV` and cross-validation index,
 so a list of structures works in a :class:`~sklearn.pipeline.Pipeline` as
 any ``X`` does.  Padded arrays (such as the QM7/QM9 files) become such a
@@ -18,6 +21,7 @@ list with :func:`structures_from_padded`.
 """
 
 from collections.abc import Mapping
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -25,9 +29,14 @@ import numpy as np
 __all__ = [
     "Structure",
     "StructureInputMixin",
+    "atomic_number",
     "check_species",
     "check_structures",
+    "chemical_symbol",
     "coincident_atoms_error",
+    "is_structure_stream",
+    "iter_structure_chunks",
+    "species_numbers",
     "structures_from_padded",
 ]
 
@@ -36,6 +45,14 @@ _FORMS = (
     "(numbers, positions, cell, pbc), or a dict with keys 'numbers' and 'positions'"
 )
 MAX_Z = 118
+# Chemical symbols of Z = 1..118 (our own table: ase is an optional dependency).
+SYMBOLS = (
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr "
+    "Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb "
+    "Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr "
+    "Rf Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og"
+).split()
+_NUMBERS = {symbol: z for z, symbol in enumerate(SYMBOLS, 1)}
 # Beyond this distance from the origin (Å), float64 positions resolve
 # interatomic vectors only to ~1e-8 Å: far enough for any real structure.
 MAX_COORDINATE = 1e8
@@ -192,13 +209,59 @@ def coincident_atoms_error(i, a, b, distance):
     )
 
 
+def is_structure_stream(X):
+    """Whether ``X`` is an iterable of structures without ``len`` (a generator, ``ase.io.iread(...)``).
+
+    Such input can be read only once and may not fit in memory: the
+    transforms that return one row per structure read it chunk by chunk
+    (:func:`iter_structure_chunks`), ``fit`` reads it into a list.
+
+    Examples
+    --------
+    >>> water = ([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    >>> is_structure_stream(iter([water])), is_structure_stream([water])
+    (True, False)
+    """
+    return (
+        hasattr(X, "__iter__")
+        and not hasattr(X, "__len__")
+        and not isinstance(X, (str, bytes, Mapping, np.ndarray))
+        and not hasattr(X, "get_positions")
+    )
+
+
+def _check_sequence(X):
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        raise ValueError(
+            f"X is a numeric array of shape {X.shape}; molecule estimators take a sequence of structures "
+            "(see skscatter.structures). Padded arrays of atomic numbers and positions become one with "
+            "skscatter.structures.structures_from_padded(Z, R)."
+        )
+    if isinstance(X, (str, bytes, Mapping)) or not hasattr(X, "__iter__") or hasattr(X, "get_positions"):
+        raise ValueError(
+            f"X is a {type(X).__name__}; it must be a sequence (e.g. a list) of structures, or an iterable "
+            "of them such as a generator."
+        )
+
+
+def _refuse_periodic(structures, first_index=0):
+    for k, s in enumerate(structures):
+        if s.periodic:
+            raise ValueError(
+                f"X[{first_index + k}] is periodic (pbc={s.pbc.tolist()}); "
+                "this estimator handles finite molecules only: set pbc=False."
+            )
+
+
 def check_structures(X, *, allow_periodic=True):
     """Validate a sequence of structures.
 
     Parameters
     ----------
-    X : sequence
-        Structures in the forms listed in the module docstring.
+    X : sequence or iterable
+        Structures in the forms listed in the module docstring.  An
+        iterable without ``len`` (a generator) is read into a list: use
+        :func:`iter_structure_chunks` where the work can go chunk by chunk.
     allow_periodic : bool, default=True
         If False, periodic structures are rejected (for estimators that only
         handle finite molecules).
@@ -213,30 +276,162 @@ def check_structures(X, *, allow_periodic=True):
     >>> water = ([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
     >>> [s.numbers.tolist() for s in check_structures([water])]
     [[8, 1, 1]]
+    >>> len(check_structures(water for _ in range(3)))
+    3
     """
-    if isinstance(X, np.ndarray) and X.dtype != object:
-        raise ValueError(
-            f"X is a numeric array of shape {X.shape}; molecule estimators take a sequence of structures "
-            "(see skscatter.structures). Padded arrays of atomic numbers and positions become one with "
-            "skscatter.structures.structures_from_padded(Z, R)."
-        )
-    if isinstance(X, (str, bytes, Mapping)) or not hasattr(X, "__len__") or hasattr(X, "get_positions"):
-        raise ValueError(f"X is a {type(X).__name__}; it must be a sequence (e.g. a list) of structures.")
-    if len(X) == 0:
-        raise ValueError("X holds no structures; pass at least one.")
+    _check_sequence(X)
     structures = [_check_one(item, i) for i, item in enumerate(X)]
+    if not structures:
+        raise ValueError("X holds no structures; pass at least one.")
     if not allow_periodic:
-        periodic = [i for i, s in enumerate(structures) if s.periodic]
-        if periodic:
-            raise ValueError(
-                f"X[{periodic[0]}] is periodic (pbc={structures[periodic[0]].pbc.tolist()}); "
-                "this estimator handles finite molecules only: set pbc=False."
-            )
+        _refuse_periodic(structures)
     return structures
 
 
-def check_species(structures, species, *, parameter="species", owner=None):
-    """Raise a ValueError naming any atomic number not in ``species``.
+def iter_structure_chunks(X, *, max_atoms, max_structures, allow_periodic=True):
+    """Validate ``X`` lazily, chunk by chunk: yields ``(first_index, structures)``.
+
+    Only one chunk of ``X``'s items is held at a time, so a generator over
+    a trajectory larger than memory can be transformed.  Errors name the
+    structure by its position in the whole of ``X``.
+
+    Parameters
+    ----------
+    X : iterable
+        Structures (a sequence or any iterable).
+    max_atoms : int
+        A chunk ends once it holds this many atoms (at least one structure).
+    max_structures : int
+        Or once it holds this many structures.
+    allow_periodic : bool, default=True
+        If False, periodic structures are rejected.
+
+    Yields
+    ------
+    first_index : int
+        Position in ``X`` of the chunk's first structure.
+    structures : list of Structure
+
+    Examples
+    --------
+    >>> water = ([8, 1, 1], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    >>> [(i, len(c)) for i, c in iter_structure_chunks((water for _ in range(5)), max_atoms=6, max_structures=10)]
+    [(0, 2), (2, 2), (4, 1)]
+    """
+    _check_sequence(X)
+    chunk, atoms, first = [], 0, 0
+    i = -1
+    for i, item in enumerate(X):
+        s = _check_one(item, i)
+        if not allow_periodic:
+            _refuse_periodic([s], i)
+        chunk.append(s)
+        atoms += len(s.numbers)
+        if atoms >= max_atoms or len(chunk) >= max_structures:
+            yield first, chunk
+            chunk, atoms, first = [], 0, i + 1
+    if i < 0:
+        raise ValueError("X holds no structures; pass at least one.")
+    if chunk:
+        yield first, chunk
+
+
+def chemical_symbol(z):
+    """The chemical symbol of atomic number ``z``.
+
+    Examples
+    --------
+    >>> chemical_symbol(8)
+    'O'
+    """
+    return SYMBOLS[int(z) - 1]
+
+
+def atomic_number(element, *, parameter="species"):
+    """The atomic number of a chemical symbol (``"Cl"``) or of an atomic number (17).
+
+    Parameters
+    ----------
+    element : str or int
+        A symbol, case as written in the periodic table, or a number in 1..118.
+    parameter : str, default="species"
+        The parameter named in errors.
+
+    Returns
+    -------
+    z : int
+
+    Examples
+    --------
+    >>> atomic_number("Cl"), atomic_number(17)
+    (17, 17)
+    """
+    if isinstance(element, str):
+        z = _NUMBERS.get(element)
+        if z is None:
+            close = _NUMBERS.get(element.strip().capitalize())
+            hint = f" (did you mean {SYMBOLS[close - 1]!r}?)" if close else ""
+            raise ValueError(
+                f"{parameter} holds {element!r}, which is not a chemical symbol{hint}; use symbols as in the "
+                "periodic table ('H', 'O', 'Cl') or atomic numbers (1, 8, 17)."
+            )
+        return z
+    if isinstance(element, (Integral, np.integer)) and not isinstance(element, (bool, np.bool_)):
+        if not 1 <= int(element) <= MAX_Z:
+            raise ValueError(f"{parameter} holds the atomic number {element!r}; atomic numbers lie in 1..{MAX_Z}.")
+        return int(element)
+    raise ValueError(
+        f"{parameter} holds {element!r} of type {type(element).__name__}; each element must be a chemical "
+        "symbol ('O') or an atomic number (8)."
+    )
+
+
+def species_numbers(species, *, parameter="species"):
+    """Sorted atomic numbers of a ``species`` parameter: symbols, numbers, or a mix (as dscribe takes them).
+
+    Parameters
+    ----------
+    species : sequence of str or int
+        Distinct elements, e.g. ``["H", "O"]``, ``[1, 8]`` or ``["H", 8]``.
+    parameter : str, default="species"
+        The parameter named in errors.
+
+    Returns
+    -------
+    species : ndarray of int64, sorted
+
+    Examples
+    --------
+    >>> species_numbers(["O", "H"]).tolist(), species_numbers([8, "H"]).tolist()
+    ([1, 8], [1, 8])
+    """
+    if isinstance(species, (str, bytes)):
+        raise ValueError(
+            f"{parameter}={species!r} is a single string; pass a sequence of elements, e.g. "
+            f"{parameter}=['H', 'O'] or {parameter}=[1, 8]."
+        )
+    if isinstance(species, np.ndarray) and species.ndim != 1:
+        raise ValueError(f"{parameter} has shape {species.shape}; pass a flat sequence of elements, e.g. [1, 8].")
+    items = list(species)
+    if not items:
+        raise ValueError(f"{parameter}={species!r} is empty; pass at least one element, e.g. {parameter}=['H'].")
+    numbers = [atomic_number(item.item() if isinstance(item, np.generic) else item, parameter=f"{parameter}={species!r}")
+               for item in items]
+    if len(set(numbers)) != len(numbers):
+        repeated = sorted(z for z in set(numbers) if numbers.count(z) > 1)
+        raise ValueError(
+            f"{parameter}={species!r} must hold distinct atomic numbers; it names "
+            f"{', '.join(f'{chemical_symbol(z)} (Z={z})' for z in repeated)} more than once."
+        )
+    return np.array(sorted(numbers), dtype=np.int64)
+
+
+def _elements(numbers):
+    return ", ".join(chemical_symbol(z) for z in numbers)
+
+
+def check_species(structures, species, *, parameter="species", owner=None, fix=None, first_index=0):
+    """Raise a ValueError naming any element not in ``species``.
 
     Parameters
     ----------
@@ -248,7 +443,12 @@ def check_species(structures, species, *, parameter="species", owner=None):
         The estimator's parameter, named in the fix.
     owner : str or None, default=None
         At transform time, the fitted estimator's name: the message then
-        says it was fitted without these elements and must be refitted.
+        says which elements it was fitted for, and to pass ``species=``.
+    fix : str or None, default=None
+        At transform time, how to pass the species, with ``{species}`` where
+        the list goes (default ``"{owner}(species={species})"``).
+    first_index : int, default=0
+        Position of ``structures[0]`` in ``X``, for the message.
 
     Examples
     --------
@@ -257,22 +457,27 @@ def check_species(structures, species, *, parameter="species", owner=None):
     >>> check_species(water, [1, 6])
     Traceback (most recent call last):
     ...
-    ValueError: X[0] contains atomic numbers [8], which are not in species=[1, 6]; add them to species (or set species=None to learn the species in fit).
+    ValueError: X[0] contains atomic numbers [8] (O), which are not in species=[1, 6]; add them to species (or set species=None to learn the species in fit).
     """
     allowed = sorted(set(int(z) for z in species))
-    for i, s in enumerate(structures):
+    for i, s in enumerate(structures, first_index):
         unknown = sorted(set(s.numbers.tolist()) - set(allowed))
         if not unknown:
             continue
         if owner is None:
             raise ValueError(
-                f"X[{i}] contains atomic numbers {unknown}, which are not in {parameter}={allowed}; "
-                f"add them to {parameter} (or set {parameter}=None to learn the species in fit)."
+                f"X[{i}] contains atomic numbers {unknown} ({_elements(unknown)}), which are not in "
+                f"{parameter}={allowed}; add them to {parameter} (or set {parameter}=None to learn the species in fit)."
             )
+        every = sorted(set(allowed) | set(unknown))
+        template = fix if fix is not None else owner + "(" + parameter + "={species})"
         raise ValueError(
-            f"X[{i}] contains atomic numbers {unknown}, but this {owner} was fitted for {parameter}_={allowed} "
-            f"only; refit it with {parameter} including {unknown} (or on structures holding them with "
-            f"{parameter}=None), or drop those structures."
+            f"X[{i}] contains atomic numbers {unknown} ({_elements(unknown)}), but this {owner} was fitted for "
+            f"{parameter}_={allowed} ({_elements(allowed)}) only. With {parameter}=None, "
+            "fit learns the elements of its training structures, so a cross-validation split whose training part "
+            "lacks an element fails here: pass every element of the data to the constructor, e.g. "
+            f"{template.format(species=every)} (symbols work too: "
+            f"{template.format(species=[chemical_symbol(z) for z in every])}), and refit; or drop those structures."
         )
 
 
@@ -281,8 +486,9 @@ def resolve_species(species, structures, *, parameter="species"):
 
     Parameters
     ----------
-    species : sequence of int or None
-        The estimator's parameter (None: learn from ``structures``).
+    species : sequence of str or int, or None
+        The estimator's parameter: chemical symbols, atomic numbers or a
+        mix (None: learn from ``structures``).
     structures : list of Structure
         Validated structures (from :func:`check_structures`).
     parameter : str, default="species"
@@ -295,17 +501,13 @@ def resolve_species(species, structures, *, parameter="species"):
     Raises
     ------
     ValueError
-        If ``species`` is not a non-empty sequence of distinct atomic numbers
-        in 1..118, or a structure holds an element outside it.
+        If ``species`` is not a non-empty sequence of distinct elements
+        (symbols or atomic numbers in 1..118), or a structure holds an
+        element outside it.
     """
     if species is None:
         return np.unique(np.concatenate([s.numbers for s in structures])).astype(np.int64)
-    arr = np.asarray(species)
-    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
-        raise ValueError(f"{parameter}={species!r} must be a non-empty sequence of atomic numbers (ints).")
-    if len(np.unique(arr)) != len(arr) or arr.min() < 1 or arr.max() > MAX_Z:
-        raise ValueError(f"{parameter}={species!r} must hold distinct atomic numbers in 1..{MAX_Z}.")
-    arr = np.sort(arr).astype(np.int64)
+    arr = species_numbers(species, parameter=parameter)
     check_species(structures, arr, parameter=parameter)
     return arr
 

@@ -331,7 +331,8 @@ def test_names_pickle_grid_search():
     [
         (dict(species=[1, 8]), [([6, 1], [[0, 0, 0], [1, 0, 0]])], r"X\[0\] contains atomic numbers \[6\]"),
         (dict(species=[1, 1]), [([1], [[0, 0, 0]])], "distinct"),
-        (dict(species=["H"]), [([1], [[0, 0, 0]])], "atomic numbers"),
+        (dict(species=["H", "Xx"]), [([1], [[0, 0, 0]])], "'Xx', which is not a chemical symbol"),
+        (dict(species=["H", 1]), [([1], [[0, 0, 0]])], "names H \\(Z=1\\) more than once"),
         (dict(r_cut=0.5), [([1], [[0, 0, 0]])], "r_cut"),
         (dict(sigma=-1.0), [([1], [[0, 0, 0]])], "sigma"),
         (dict(cutoff_function="shifted_cosine", cutoff_width=9.0), [([1], [[0, 0, 0]])], "cutoff_width"),
@@ -409,3 +410,113 @@ def test_cupy_backend_without_cupy_is_a_clear_error():
     est = SOAPDescriptor(backend="cupy", **SMALL).fit(_molecules(1))
     with pytest.raises(ImportError, match="backend='cupy'"):
         est.transform(_molecules(1))
+
+
+# -- chemistry conventions: symbols, unseen elements, streams ---------------------
+
+
+def _random_molecules(rng, n, species=(1, 6, 8)):
+    mols = []
+    while len(mols) < n:
+        k = int(rng.integers(2, 6))
+        pos = rng.uniform(-1.5, 1.5, size=(k, 3))
+        d = np.sqrt(((pos[:, None] - pos[None]) ** 2).sum(-1) + 1e9 * np.eye(k))
+        if d.min() > 0.8:
+            mols.append((rng.choice(species, size=k), pos))
+    return mols
+
+
+def test_species_as_symbols_numbers_or_a_mix():
+    mols = _random_molecules(np.random.default_rng(0), 6)
+    by_number = SOAPDescriptor(species=[8, 1, 6], **SMALL).fit(mols)
+    for species in (["H", "C", "O"], ["O", 1, "C"], np.array(["C", "H", "O"])):
+        est = SOAPDescriptor(species=species, **SMALL).fit(mols)
+        assert est.species_.tolist() == [1, 6, 8]
+        np.testing.assert_array_equal(est.transform(mols), by_number.transform(mols))
+        assert est.species is species  # the parameter itself is left as given
+
+
+def test_unseen_element_message_says_to_pass_species():
+    mols = _random_molecules(np.random.default_rng(1), 4, species=(1, 8))
+    est = SOAPDescriptor(**SMALL).fit(mols)
+    chlorine = ([17, 1], [[0, 0, 0], [1.3, 0, 0]])
+    with pytest.raises(ValueError, match=r"X\[1\] contains atomic numbers \[17\] \(Cl\).*species_=\[1, 8\] \(H, O\).*"
+                       r"SOAPDescriptor\(species=\[1, 8, 17\]\).*\['H', 'O', 'Cl'\]"):
+        est.transform([mols[0], chlorine])
+
+
+def test_grid_search_fold_without_an_element_surfaces_the_fix():
+    # Fold 0's training part lacks sulphur, which only its test part holds:
+    # the fold scores NaN, and scikit-learn's warning carries our message.
+    rng = np.random.default_rng(2)
+    mols = _random_molecules(rng, 9, species=(1, 8))
+    mols[0] = ([16, 1], [[0, 0, 0], [1.3, 0, 0]])
+    y = rng.random(len(mols))
+    pipe = make_pipeline(SOAPDescriptor(**SMALL), Ridge())
+    search = GridSearchCV(pipe, {"ridge__alpha": [1.0]}, cv=3, error_score=np.nan)
+    with pytest.warns(UserWarning) as record:
+        search.fit(mols, y)
+    assert np.isnan(search.cv_results_["split0_test_score"][0])
+    text = "\n".join(str(w.message) for w in record)
+    assert "contains atomic numbers [16] (S)" in text and "SOAPDescriptor(species=[1, 8, 16])" in text
+    # The fix works: every fold knows sulphur.
+    search = GridSearchCV(make_pipeline(SOAPDescriptor(species=["H", "O", "S"], **SMALL), Ridge()),
+                          {"ridge__alpha": [1.0]}, cv=3, error_score="raise")
+    assert np.isfinite(search.fit(mols, y).cv_results_["split0_test_score"][0])
+
+
+def _counting(items, pulled):
+    for item in items:
+        pulled.append(1)
+        yield item
+
+
+@pytest.mark.parametrize("method", ["transform", "transform_atoms"])
+def test_a_generator_is_streamed_and_equals_the_list(method, monkeypatch):
+    import skscatter.soap._descriptor as descriptor_module
+
+    mols = _random_molecules(np.random.default_rng(3), 40)
+    est = SOAPDescriptor(**SMALL).fit(iter(mols))  # fit reads a generator into a list
+    expected = getattr(est, method)(mols)
+    pulled, seen = [], []
+    kernel = descriptor_module.structure_rows if method == "transform" else descriptor_module.atom_rows
+
+    def recording(batch, *args, **kwargs):
+        seen.append(len(pulled))  # structures read from the generator when this batch runs
+        return kernel(batch, *args, **kwargs)
+
+    monkeypatch.setattr(descriptor_module, kernel.__name__, recording)
+    with config_context(working_memory=0.05):  # batches of a few structures
+        out = getattr(est, method)(_counting(mols, pulled))
+    if method == "transform":
+        np.testing.assert_array_equal(out, expected)
+    else:
+        np.testing.assert_array_equal(out[0], expected[0])
+        np.testing.assert_array_equal(out[1], expected[1])
+    assert len(pulled) == len(mols) and len(seen) > 2
+    # The first batch ran long before the generator was exhausted: it was not read whole.
+    assert seen[0] < len(mols) // 2
+
+
+def test_a_generator_error_names_the_structure_in_the_whole_stream():
+    mols = _random_molecules(np.random.default_rng(4), 30, species=(1, 8))
+    est = SOAPDescriptor(**SMALL).fit(mols)
+    bad = mols[:25] + [([1, 1], [[0, 0, 0], [np.inf, 0, 0]])] + mols[25:]
+    with config_context(working_memory=0.05), pytest.raises(ValueError, match=r"X\[25\] has NaN or infinite"):
+        est.transform(iter(bad))
+    with config_context(working_memory=0.05), pytest.raises(ValueError, match=r"X\[27\] contains atomic numbers \[6\]"):
+        est.transform(iter(mols[:27] + [([6, 1], [[0, 0, 0], [1.1, 0, 0]])]))
+    with pytest.raises(ValueError, match="no structures"):
+        est.transform(iter([]))
+
+
+def test_ase_iread_is_streamed(tmp_path):
+    ase_io = pytest.importorskip("ase.io")
+    ase = pytest.importorskip("ase")
+    mols = _random_molecules(np.random.default_rng(5), 12)
+    path = tmp_path / "trajectory.xyz"
+    ase_io.write(path, [ase.Atoms(numbers=z, positions=p) for z, p in mols])
+    est = SOAPDescriptor(species=["H", "C", "O"], **SMALL).fit(ase_io.iread(path))
+    with config_context(working_memory=0.05):
+        out = est.transform(ase_io.iread(path))
+    np.testing.assert_array_equal(out, est.transform(ase_io.read(path, index=":")))

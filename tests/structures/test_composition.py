@@ -48,7 +48,9 @@ def test_recovers_atomic_energies():
     [
         (dict(species=[1, 8]), [([6, 1], [[0, 0, 0], [1, 0, 0]])], r"X\[0\] contains atomic numbers \[6\]"),
         (dict(species=[1, 1]), [([1], [[0, 0, 0]])], "distinct"),
-        (dict(species=["H"]), [([1], [[0, 0, 0]])], "atomic numbers"),
+        (dict(species=["H", "Xx"]), [([1], [[0, 0, 0]])], "'Xx', which is not a chemical symbol"),
+        (dict(species="HO"), [([1], [[0, 0, 0]])], "species"),
+        (dict(species=[1.0]), [([1], [[0, 0, 0]])], "chemical symbol .'O'. or an atomic number"),
         ({}, [], "no structures"),
         ({}, [([1], [[np.nan, 0, 0]])], "NaN or infinite"),
     ],
@@ -78,3 +80,47 @@ def test_union_with_sum_kernel_in_grid_search():
     names = search.best_estimator_[0].get_feature_names_out()
     assert names[0] == "speciescounts__count_Z1" and names[3] == "soapsumkernel__kernel0"
     assert search.best_score_ > 0.9
+
+
+def test_species_symbols_and_numbers_count_alike():
+    mols = _molecules(5)
+    expected = SpeciesCounts(species=[1, 6, 8, 17]).fit(mols).transform(mols)
+    est = SpeciesCounts(species=["Cl", "H", 6, "O"]).fit(mols)
+    assert est.species_.tolist() == [1, 6, 8, 17]
+    np.testing.assert_array_equal(est.transform(mols), expected)
+
+
+def test_a_generator_is_counted_chunk_by_chunk(monkeypatch):
+    import skscatter.structures._composition as composition
+
+    mols = _molecules(50, seed=3)
+    est = SpeciesCounts().fit(m for m in mols)
+    expected = est.transform(mols)
+    pulled, seen = [], []
+    check = composition.check_species
+
+    def recording(structures, *args, **kwargs):
+        seen.append(len(pulled))
+        return check(structures, *args, **kwargs)
+
+    def counting():
+        for m in mols:
+            pulled.append(1)
+            yield m
+
+    monkeypatch.setattr(composition, "_CHUNK", 7)
+    monkeypatch.setattr(composition, "check_species", recording)
+    np.testing.assert_array_equal(est.transform(counting()), expected)
+    assert seen[:2] == [7, 14] and len(pulled) == 50  # chunk by chunk, never the whole generator first
+
+
+def test_cross_validation_fold_missing_an_element_names_the_fix():
+    mols = _molecules(9, seed=4)
+    mols[0] = ([17, 1], [[0, 0, 0], [1.3, 0, 0]])
+    y = np.arange(9.0)
+    search = GridSearchCV(make_pipeline(SpeciesCounts(), Ridge()), {"ridge__alpha": [1.0]}, cv=3, error_score=np.nan)
+    with pytest.warns(UserWarning) as record:
+        search.fit(mols, y)
+    text = "\n".join(str(w.message) for w in record)
+    assert "SpeciesCounts(species=[1, 6, 8, 17])" in text
+    assert "SpeciesCounts(species=['H', 'C', 'O', 'Cl'])" in text

@@ -85,3 +85,66 @@ def test_unknown_species_are_named():
     check_species(S, [1, 6, 8, 16])
     with pytest.raises(ValueError, match=r"X\[1\] contains atomic numbers \[16\]"):
         check_species(S, [1, 6, 8])
+
+
+# -- chemical symbols ----------------------------------------------------------
+
+
+def test_symbol_table_matches_ase():
+    ase_data = pytest.importorskip("ase.data")
+    from skscatter.structures._input import SYMBOLS, MAX_Z
+
+    assert len(SYMBOLS) == MAX_Z
+    assert list(SYMBOLS) == list(ase_data.chemical_symbols[1 : MAX_Z + 1])
+
+
+@pytest.mark.parametrize(
+    "species, expected",
+    [(["H", "O"], [1, 8]), ([8, 1], [1, 8]), (["O", 1, np.int64(6)], [1, 6, 8]), (np.array([17, 1]), [1, 17]),
+     (("Og", "H"), [1, 118]), (np.array(["Cl", "Na"]), [11, 17])],
+)
+def test_species_numbers_accepts_symbols_numbers_and_mixes(species, expected):
+    from skscatter.structures._input import species_numbers
+
+    out = species_numbers(species)
+    assert out.tolist() == expected and out.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    "species, match",
+    [
+        (["H", "Xx"], r"species=\['H', 'Xx'\] holds 'Xx', which is not a chemical symbol"),
+        (["cl"], r"'cl'.*did you mean 'Cl'"),
+        ("HO", "single string"),
+        ([], "empty"),
+        ([0], r"atomic number 0.*1\.\.118"),
+        ([119], r"atomic number 119"),
+        ([1.5], "of type float"),
+        ([True], "of type bool"),
+        (["H", 1], r"names H \(Z=1\) more than once"),
+        (np.zeros((2, 2), dtype=int), "flat sequence"),
+    ],
+)
+def test_species_numbers_refuses_with_the_fix(species, match):
+    from skscatter.structures._input import species_numbers
+
+    with pytest.raises(ValueError, match=match):
+        species_numbers(species)
+
+
+def test_generators_are_read_and_chunked():
+    from skscatter.structures._input import is_structure_stream, iter_structure_chunks
+
+    water = (WATER_Z, WATER_R)
+    assert is_structure_stream(water for _ in range(2))
+    assert not any(is_structure_stream(x) for x in ([water], (water,), "water.xyz", np.zeros(3), {"a": 1}))
+    assert len(check_structures(water for _ in range(4))) == 4
+    chunks = list(iter_structure_chunks((water for _ in range(7)), max_atoms=7, max_structures=10))
+    assert [(i, len(c)) for i, c in chunks] == [(0, 3), (3, 3), (6, 1)]
+    chunks = list(iter_structure_chunks((water for _ in range(5)), max_atoms=100, max_structures=2))
+    assert [(i, len(c)) for i, c in chunks] == [(0, 2), (2, 2), (4, 1)]
+    with pytest.raises(ValueError, match="no structures"):
+        list(iter_structure_chunks(iter([]), max_atoms=1, max_structures=1))
+    periodic = (WATER_Z, WATER_R, 5 * np.eye(3), True)
+    with pytest.raises(ValueError, match=r"X\[2\] is periodic.*finite molecules only"):
+        list(iter_structure_chunks(iter([water, water, periodic]), max_atoms=100, max_structures=1, allow_periodic=False))

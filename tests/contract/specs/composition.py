@@ -5,7 +5,7 @@ import numpy as np
 from skscatter import SpeciesCounts
 
 from ..registry import Hostile, Memory, Spec
-from .soap import _replace, invariances, molecules
+from .soap import _replace, _same_as_numbers, invariances, molecules
 from .structures import structure_hostile_inputs
 
 
@@ -30,19 +30,35 @@ SPEC = Spec(
         Hostile("coincident_atoms_counted", _coincident, "fit_transform", error=None, check=_counts_of),
         Hostile("verbose_negative_after_fit", lambda X, r: X, "transform", after_fit=dict(verbose=-1), match="'verbose' parameter"),
         Hostile("species_repeated", lambda X, r: X, "fit", params=dict(species=[1, 1, 6]), match="distinct atomic numbers"),
-        Hostile("species_not_numbers", lambda X, r: X, "fit", params=dict(species=["H"]), match="atomic numbers"),
+        Hostile(
+            "species_not_a_symbol",
+            lambda X, r: X,
+            "fit",
+            params=dict(species=["H", "Xx"]),
+            match=r"species=\['H', 'Xx'\] holds 'Xx', which is not a chemical symbol",
+        ),
+        Hostile("species_not_elements", lambda X, r: X, "fit", params=dict(species=[1.5]), match="chemical symbol"),
+        Hostile(
+            "species_as_symbols",
+            lambda X, r: X,
+            "fit_transform",
+            params=dict(species=["O", "H", "C"]),
+            error=None,
+            check=_same_as_numbers,
+        ),
         Hostile(
             "element_missing_from_species",
             lambda X, r: X,
             "fit",
             params=dict(species=[1, 6]),
-            match=r"X\[\d\] contains atomic numbers \[8\], which are not in species=\[1, 6\]; add them to species",
+            match=r"X\[\d\] contains atomic numbers \[8\] \(O\), which are not in species=\[1, 6\]; add them to species",
         ),
         Hostile(
             "unknown_species_transform",
             lambda X, r: _replace(X, 2, numbers=np.r_[16, np.asarray(X[2][0])[1:]]),
             "transform",
-            match=r"X\[2\] contains atomic numbers \[16\], but this SpeciesCounts was fitted for species_=\[1, 6, 8\].*refit",
+            match=r"X\[2\] contains atomic numbers \[16\] \(S\), but this SpeciesCounts was fitted for species_=\[1, 6, 8\].*"
+            r"SpeciesCounts\(species=\[1, 6, 8, 16\]\).*refit",
         ),
         Hostile(
             "degenerate_cell_counted",

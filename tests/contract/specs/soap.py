@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
+from sklearn.base import clone
 
 from skscatter import SOAPDescriptor, SOAPSumKernel
 
@@ -123,6 +124,14 @@ def invariances(rtol_molecules=1e-9):
 # -- hostile inputs --------------------------------------------------------------
 
 
+def _same_as_numbers(out, est, bad):
+    # Symbols resolve in fit to the sorted atomic numbers: the same model as numbers.
+    assert est.species_.tolist() == [1, 6, 8]
+    numbers = clone(est).set_params(species=[1, 6, 8]).fit(bad)
+    np.testing.assert_array_equal(out, numbers.transform(bad))
+
+
+
 def _replace(X, i, **fields):
     """``X`` with structure ``i`` as a dict, some of its fields replaced."""
     item = {"numbers": X[i][0], "positions": X[i][1], **fields}
@@ -165,7 +174,8 @@ def soap_hostile_inputs(name):
             "unknown_species_transform",
             lambda X, r: _replace(X, 2, numbers=np.r_[16, np.asarray(X[2][0])[1:]]),
             "transform",
-            match=rf"X\[2\] contains atomic numbers \[16\], but this {name} was fitted for species_=\[1, 6, 8\].*refit",
+            match=rf"X\[2\] contains atomic numbers \[16\] \(S\), but this {name} was fitted for species_=\[1, 6, 8\] "
+            r"\(H, C, O\).*pass every element of the data to the constructor.*species=\[1, 6, 8, 16\].*refit",
         ),
         Hostile(
             "degenerate_cell",
@@ -243,7 +253,22 @@ DESCRIPTOR = Spec(
             lambda X, r: X,
             "fit",
             params=dict(species=[1, 6]),
-            match=r"X\[\d\] contains atomic numbers \[8\], which are not in species=\[1, 6\]; add them to species",
+            match=r"X\[\d\] contains atomic numbers \[8\] \(O\), which are not in species=\[1, 6\]; add them to species",
+        ),
+        Hostile(
+            "species_not_a_symbol",
+            lambda X, r: X,
+            "fit",
+            params=dict(species=["H", "Xx"]),
+            match=r"species=\['H', 'Xx'\] holds 'Xx', which is not a chemical symbol",
+        ),
+        Hostile(
+            "species_as_symbols",
+            lambda X, r: X,
+            "fit_transform",
+            params=dict(species=["O", "H", "C"]),
+            error=None,
+            check=_same_as_numbers,
         ),
         Hostile("unknown_backend", lambda X, r: X, "fit", params=dict(backend="torch"), match="'backend' parameter"),
         Hostile("batch_size_zero", lambda X, r: X, "fit", params=dict(batch_size=0), match="'batch_size' parameter"),
@@ -277,6 +302,19 @@ SUM_KERNEL = Spec(
     + [
         Hostile("zeta_true", lambda X, r: X, "fit", params=dict(zeta=True), match="'zeta' parameter.*int.*Got True"),
         Hostile("verbose_negative_after_fit", lambda X, r: X, "transform", after_fit=dict(verbose=-1), match="'verbose' parameter"),
+        Hostile(
+            "descriptor_species_not_a_symbol",
+            lambda X, r: X,
+            "fit",
+            params=dict(descriptor=SOAPDescriptor(r_cut=3.0, n_max=2, l_max=2, species=["H", "Xx"])),
+            match=r"species=\['H', 'Xx'\] holds 'Xx', which is not a chemical symbol",
+        ),
+        Hostile(
+            "unknown_species_names_the_descriptor",
+            lambda X, r: _replace(X, 2, numbers=np.r_[16, np.asarray(X[2][0])[1:]]),
+            "transform",
+            match=r"SOAPSumKernel\(descriptor=SOAPDescriptor\(\.\.\., species=\[1, 6, 8, 16\]\)\)",
+        ),
         Hostile(
             "n_representatives_zero", lambda X, r: X, "fit", params=dict(n_representatives=0), match="'n_representatives' parameter"
         ),
