@@ -50,9 +50,15 @@ What the numbers mean:
   ``np.allclose(out, ref, rtol=1e-4, atol=1e-6)``, with the largest
   relative difference ``|out - ref| / max(|ref|, 1e-6)``.
 
-A second table shows skscatter's memory for the transform alone at several
-input sizes (``--memory-sizes``, numba backend, a worker per size): the rise
-above the output array stays the same when the input grows, because the
+A second table shows skscatter's memory at several input sizes
+(``--memory-sizes``, numba backend, a fresh worker per size, one untimed
+warm-up transform of 64 signals, then one transform of all of them):
+``transform MiB`` is the peak rise during that transform above the memory
+held before it (which keeps what the warm-up's temporaries left to the
+allocator), ``above output MiB`` the same less the output array, and
+``working MiB`` the worker's peak resident memory less its memory after the
+imports, the input and the output: compiled kernels, filters and the
+batches' temporaries.  It stays flat when the input grows, because the
 signals are scattered in batches of at most 256.
 """
 
@@ -199,6 +205,7 @@ def memory_worker(args):
     from skscatter import Scattering1DTransformer
 
     _, opts = CONFIGS[args.worker]
+    base = status_kib("VmRSS")  # after the imports, before any signal exists
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((args.memory_n, args.length), dtype=np.float32)
     est = Scattering1DTransformer(J=args.J, Q=args.Q, max_order=args.max_order, **opts).fit(x[:1])
@@ -208,6 +215,11 @@ def memory_worker(args):
     result = {"n": args.memory_n, "input_mib": x.nbytes / 2**20, "output_mib": out.nbytes / 2**20}
     if before is not None:
         result["transform_mib"] = (status_kib("VmHWM") - before) / 1024
+    if base is not None:
+        # Everything the process ever held beyond its imports, input and
+        # output: compiled kernels, filters, and the batches' temporaries.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["working_mib"] = peak - base / 1024 - result["input_mib"] - result["output_mib"]
     print(RESULT_PREFIX + json.dumps(result))
 
 
@@ -346,7 +358,7 @@ def report(results, rows, memory):
             print(f"{name}: ERROR {r['error']}")
     if memory:
         print()
-        lines = [["config", "signals", "input MiB", "output MiB", "transform MiB", "above output MiB"]]
+        lines = [["config", "signals", "input MiB", "output MiB", "transform MiB", "above output MiB", "working MiB"]]
         for m in memory:
             if "error" in m:
                 print(f"{m['config']} n={m['n']}: ERROR {m['error']}")
@@ -354,7 +366,8 @@ def report(results, rows, memory):
             rise = m.get("transform_mib")
             lines.append([m["config"], str(m["n"]), f"{m['input_mib']:.1f}", f"{m['output_mib']:.1f}",
                           "-" if rise is None else f"{rise:.1f}",
-                          "-" if rise is None else f"{rise - m['output_mib']:.1f}"])
+                          "-" if rise is None else f"{rise - m['output_mib']:.1f}",
+                          f"{m['working_mib']:.1f}" if "working_mib" in m else "-"])
         print_table(lines)
     for r in rows:
         if r["config"].startswith("skscatter"):
