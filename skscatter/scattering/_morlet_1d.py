@@ -42,6 +42,9 @@ ALPHA = 5.0
 # out is below this, with at most _MAX_PERIODS on each side.
 _PERIOD_EPS = 1e-7
 _MAX_PERIODS = 5
+# Gaussian values below exp(-_GAUSSIAN_EXPONENT) (about 1e-40) of their
+# peak are left at zero: far below what float64 coefficients can resolve.
+_GAUSSIAN_EXPONENT = 92.0
 # Amplitude below which phi's tail may be cut: it sets the padding.
 _SUPPORT_CRITERION = 1e-3
 
@@ -110,6 +113,80 @@ def _periods(sigma):
     return min(int(math.ceil(math.sqrt(-2.0 * sigma**2 * math.log(_PERIOD_EPS)) + 1)), _MAX_PERIODS)
 
 
+def _periodised_gaussian(n, centre, sigma, P):
+    """Mean over the periods ``1 - P .. P - 1`` of a Gaussian sampled at ``i / n + p``.
+
+    Only the bins where the Gaussian exceeds ``exp(-_GAUSSIAN_EXPONENT)``
+    of its peak are evaluated: the narrow wavelets cover a few bins of the
+    ``2 P - 1`` periods, and the rest would be exponentials of nothing.
+    Periods are added in increasing order, as a mean over rows would.
+    """
+    reach = math.sqrt(2.0 * _GAUSSIAN_EXPONENT) * sigma
+    lo = max(int(math.ceil((centre - reach) * n)), (1 - P) * n)
+    hi = min(int(math.floor((centre + reach) * n)) + 1, P * n)
+    out = np.zeros(n)
+    if lo >= hi:
+        return out
+    # The arithmetic of sampling the whole range, on the window only.
+    values = np.exp(-((np.arange(lo, hi, dtype=np.float64) / n - centre) ** 2) / (2 * sigma**2))
+    for p in range(1 - P, P):
+        a, b = max(lo, p * n), min(hi, (p + 1) * n)
+        if a < b:
+            out[a - p * n : b - p * n] += values[a - lo : b - lo]
+    return out / (2 * P - 1)
+
+
+def _morlet_unnormalised(n, xi, sigma, lows=None):
+    """:func:`morlet_1d` before its l1 normalisation; ``lows`` caches low-pass Gaussians by ``sigma``."""
+    P = _periods(sigma)
+    if P == 1:
+        # One period: the low-pass is centred on fftfreq's signed frequencies.
+        low = np.exp(-(np.fft.fftfreq(n) ** 2) / (2 * sigma**2))
+        if not xi:
+            return low
+        gabor = np.exp(-((np.arange(n, dtype=np.float64) / n - xi) ** 2) / (2 * sigma**2))
+        return gabor - (gabor[0] / low[0]) * low
+    if xi:
+        gabor = _periodised_gaussian(n, xi, sigma, P)
+        if gabor[0] == 0:
+            # Far from zero frequency the wavelet has a zero mean already:
+            # the correction below would subtract 0 * low.
+            return gabor
+    lows = {} if lows is None else lows
+    low = lows.get(sigma)
+    if low is None:
+        low = lows[sigma] = _periodised_gaussian(n, 0.0, sigma, P)
+    if not xi:
+        return low
+    # Minus the multiple of the low-pass that gives the wavelet a zero mean.
+    return gabor - (gabor[0] / low[0]) * low
+
+
+def _l1_in_time(filters_hat):
+    """``np.abs(np.fft.ifft(filters_hat)).sum(-1)`` for real spectra, from half the transform.
+
+    For a real spectrum ``F`` the filter in time is ``conj(rfft(F)) / n``
+    on ``0 .. n // 2`` and its mirror beyond, so one real FFT of every
+    filter at once gives every norm.
+    """
+    n = filters_hat.shape[-1]
+    half = np.abs(np.fft.rfft(filters_hat, axis=-1))
+    # Bins 1 .. ceil(n / 2) - 1 have a mirror; 0 (and n / 2 for even n) do not.
+    mirrored = half[..., 1 : (n + 1) // 2].sum(axis=-1)
+    alone = half[..., 0] + (half[..., n // 2] if n % 2 == 0 and n > 1 else 0.0)
+    return (alone + 2 * mirrored) / n
+
+
+def _morlet_bank(n, xis, sigmas):
+    """``np.stack([morlet_1d(n, xi, sigma) ...])``, normalised in one batch."""
+    filters = np.empty((len(xis), n))
+    lows = {}  # the wavelets below the elbow share one bandwidth
+    for row, xi, sigma in zip(filters, xis, sigmas):
+        row[:] = _morlet_unnormalised(n, xi, sigma, lows)
+    filters /= _l1_in_time(filters)[:, None]
+    return filters
+
+
 def morlet_1d(n, xi, sigma):
     """Fourier transform of a Morlet wavelet (or, with ``xi=None``, a Gaussian) on ``n`` samples.
 
@@ -133,18 +210,9 @@ def morlet_1d(n, xi, sigma):
     >>> float(abs(psi[0])) < 1e-15, round(float(np.abs(np.fft.ifft(psi)).sum()), 12)
     (True, 1.0)
     """
-    P = _periods(sigma)
-    # The Gaussians are sampled on [1 - P, P) and summed period by period:
-    # sampling in time is periodising in frequency.
-    freqs = np.arange((1 - P) * n, P * n, dtype=np.float64) / n
-    freqs_low = np.fft.fftfreq(n) if P == 1 else freqs
-    low = np.exp(-(freqs_low**2) / (2 * sigma**2)).reshape(-1, n).mean(axis=0)
-    if xi:
-        gabor = np.exp(-((freqs - xi) ** 2) / (2 * sigma**2)).reshape(-1, n).mean(axis=0)
-        filter_hat = gabor - (gabor[0] / low[0]) * low
-    else:
-        filter_hat = low
-    return filter_hat / np.abs(np.fft.ifft(filter_hat)).sum()
+    # The Gaussians are sampled on [1 - P, P) and averaged period by
+    # period: sampling in time is periodising in frequency.
+    return _morlet_bank(n, [xi], [sigma])[0]
 
 
 def _sigma_of(xi, Q):
@@ -292,8 +360,8 @@ def morlet_1d_bank(length, J, Q1, Q2, T, oversampling):
     log2_T = int(math.floor(math.log2(T)))
     xi1, sigma1, j1 = wavelet_parameters(J, Q1)
     xi2, sigma2, j2 = wavelet_parameters(J, Q2)
-    psi1 = np.stack([morlet_1d(N, x, s) for x, s in zip(xi1, sigma1)])
-    psi2_full = np.stack([morlet_1d(N, x, s) for x, s in zip(xi2, sigma2)])
+    psi1 = _morlet_bank(N, xi1, sigma1)
+    psi2_full = _morlet_bank(N, xi2, sigma2)
     phi_full = morlet_1d(N, None, SIGMA0 / T)
     # The subsamplings a first-order map can arrive with, and the total ones
     # the low-pass sees (see skscatter.scattering._core_1d).

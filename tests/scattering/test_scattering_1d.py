@@ -116,6 +116,34 @@ def test_filter_bank_design():
         assert np.argmax(psi) == round(xi_ * 1024) or xi_ * 1024 < 3
 
 
+def _dense_morlet(n, xi, sigma, periods):
+    # The definition with every sample of every period evaluated and the
+    # norm from a full inverse FFT: what the windowed construction saves.
+    freqs = np.arange((1 - periods) * n, periods * n) / n
+    low = np.exp(-(freqs**2) / (2 * sigma**2)).reshape(-1, n).mean(axis=0)
+    f = low
+    if xi:
+        gabor = np.exp(-((freqs - xi) ** 2) / (2 * sigma**2)).reshape(-1, n).mean(axis=0)
+        f = gabor - gabor[0] / low[0] * low
+    return f / np.abs(np.fft.ifft(f)).sum()
+
+
+@pytest.mark.parametrize("n", [8192, 1000, 333, 7])
+def test_windowed_filters_equal_the_dense_definition(n):
+    # Wavelets above and below the elbow, the low-pass, wide Q=1 wavelets
+    # whose Gaussians reach into the neighbouring periods, odd lengths.
+    xi, sigma, _ = wavelet_parameters(8, 8)
+    xi2, sigma2, _ = wavelet_parameters(8, 1)
+    cases = [(None, 0.1), (0.3, 0.17), (0.35, 0.2)]
+    if n > 100:  # narrower filters fall between the bins of 7 samples
+        cases += list(zip(xi + xi2, sigma + sigma2)) + [(None, 0.1 / 256)]
+    for xi_, s in cases:
+        periods = 3 if s > 0.176 else 2
+        expected = _dense_morlet(n, xi_, s, periods)
+        got = morlet_1d(n, xi_, s)
+        assert np.abs(got - expected).max() <= 1e-14 * np.abs(expected).max(), (n, xi_, s)
+
+
 # -- layouts, outputs, names --------------------------------------------------
 
 
