@@ -138,27 +138,50 @@ class ExecutionPlan(NamedTuple):
         unit : str, default="samples"
             What the batches count, in progress messages.
         """
-        threads = self.threads
-
-        def one(bounds):
-            if not numba_parallel:
-                return task(*bounds)
-            with limit_numba_threads(threads):
-                return task(*bounds)
-
+        one = _Batch(task, self.threads, numba_parallel)
         n = self.bounds[-1][1] if self.bounds else 0
         progress = Progress(n, verbose=verbose, label=label, unit=unit)
         # BLAS threads are a process-wide setting: set once around all the
         # batches (each concurrent batch then runs its products on one thread).
-        with threadpool_limits(threads, user_api="blas"), progress:
+        with threadpool_limits(self.threads, user_api="blas"), progress:
             if self.concurrent == 1:
                 results = map(one, self.bounds)
             else:
+                # ``one`` is an argument, not the function, so that a dask
+                # cluster receives it (and the input it holds) once per call.
                 parallel = Parallel(n_jobs=self.concurrent, prefer="threads", return_as="generator")
-                results = parallel(delayed(one)(b) for b in self.bounds)
+                results = parallel(delayed(_run_batch)(one, b) for b in self.bounds)
             for k, ((start, stop), result) in enumerate(zip(self.bounds, results), 1):
                 progress.update(stop - start, detail=f"batch {k}/{len(self.bounds)} ({unit} {start:,}-{stop:,})")
                 yield start, stop, result
+
+
+class _Batch:
+    """``task(start, stop)`` with the plan's numba threads: what each joblib worker runs.
+
+    A module-level class rather than a closure, so that process-based
+    joblib backends (loky, dask) pickle it by reference.  It holds the
+    call's whole input (through ``task``), so it reports itself as large:
+    joblib's dask backend then scatters it to the cluster once per call
+    (it scatters arguments whose ``sizeof`` exceeds a kilobyte), instead of
+    pickling it into the graph with every batch.
+    """
+
+    def __init__(self, task, threads, numba_parallel):
+        self.task, self.threads, self.numba_parallel = task, threads, numba_parallel
+
+    def __call__(self, bounds):
+        if not self.numba_parallel:
+            return self.task(*bounds)
+        with limit_numba_threads(self.threads):
+            return self.task(*bounds)
+
+    def __sizeof__(self):
+        return 2**30
+
+
+def _run_batch(batch, bounds):
+    return batch(bounds)
 
 
 def _cut_by_size(sizes, max_units, max_samples):

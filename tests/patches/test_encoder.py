@@ -436,3 +436,18 @@ def test_cupy_path_chooses_dtypes_per_image_on_the_device(fake_cupy, global_rand
         on_device = est.set_params(backend="auto").transform(fake_cupy.asarray(X))
         assert isinstance(on_device, _FakeDeviceArray)
         np.testing.assert_array_equal(on_device.get(), got)
+
+
+def test_transform_under_a_loky_context_equals_the_serial_transform():
+    # Several batches under a process-based joblib context ship the batch
+    # encoder (and its buffer pool, whose lock cannot be pickled) to loky
+    # workers: issue 18 reported a PicklingError here.
+    from joblib import parallel_config
+
+    X = np.random.default_rng(0).random((12, 8, 8, 3))
+    est = WhitenedPatchKNNEncoder(n_patches=16, patch_size=3, n_neighbors=0.4, pool_size=3, pool_stride=2, random_state=0, n_jobs=1).fit(X)
+    expected = est.transform(X)
+    est.set_params(n_jobs=2, batch_size=3)
+    with parallel_config(backend="loky"):
+        got = est.transform(X)
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)

@@ -1,0 +1,159 @@
+"""
+Featurising QM9 and CIFAR-10 on a dask cluster
+==============================================
+
+All of QM9 (130,831 molecules) through ``SOAPDescriptor`` and all of
+CIFAR-10 (60,000 images) through ``WhitenedPatchKNNEncoder``, chunk by chunk
+on the workers of a dask cluster with
+:func:`skscatter.parallel.blockwise_transform`, timed against the same
+transform in one process.  Each chunk is one task: a worker holds one input
+chunk per thread, its output rows and the transform's temporaries
+(``skscatter.set_config(working_memory=...)``), whatever the size of the
+set.  The features equal the one-process features to round-off (checked).
+
+By default a :class:`distributed.LocalCluster` of ``--n-workers`` single-
+threaded worker processes is started on this machine.  To use a real
+cluster, start a scheduler and workers there (``dask scheduler`` on one
+machine, ``dask worker tcp://SCHEDULER:8786 --nthreads 1`` on each of the
+others; every worker needs skscatter installed) and pass its address::
+
+    python examples/long_dask_cluster.py --scheduler tcp://SCHEDULER:8786
+
+which runs ``Client("tcp://SCHEDULER:8786")`` instead of the local cluster.
+For sets larger than the client's memory, build the dask array from a
+chunked store the workers read themselves (``dask.array.from_zarr``, HDF5
+through ``h5py``) instead of ``dask.array.from_array``, and write the
+features with ``dask.array.to_zarr`` rather than ``compute()``.
+
+It reads ``qm9.npz`` and ``cifar10.npz`` (``../shared/data`` beside the
+repository, ``$SKSCATTER_DATA`` or ``--data-dir``) with the small loaders
+below; ``skscatter.datasets.fetch_qm9`` / ``fetch_cifar10``, which read the
+official files, can replace them.  ``--subset N`` takes the first ``N``
+molecules and images.  In full, the features are large (QM9: 5,740 float64
+per molecule, 6 GB; CIFAR-10: 16,384 float32 per image, 3.9 GB), which the
+one-process comparison holds twice::
+
+    python examples/long_dask_cluster.py --subset 10000 --chunk-size 1000 --only qm9
+    python examples/long_dask_cluster.py --subset 2000 --chunk-size 250 --only cifar10
+
+Recorded on this repository's 2-core machine (its cores shared with other
+jobs), two single-threaded workers against one process:
+
+.. code-block:: text
+
+    QM9, SOAPDescriptor: 10000 molecules, 5740 features
+      one process, n_jobs=1                   6.6 s    1521.5 molecules/s
+      one process, n_jobs=-1                  7.5 s    1332.5 molecules/s
+      cluster, 10 chunks                     10.1 s     989.5 molecules/s
+      max |cluster - one process| / row scale: 0.0e+00
+      speed-up over one process: 0.65x (n_jobs=1), 0.74x (n_jobs=-1)
+    CIFAR-10, WhitenedPatchKNNEncoder: 2000 images, 16384 features
+      one process, n_jobs=1                  10.9 s     184.2 images/s
+      one process, n_jobs=-1                  8.2 s     242.7 images/s
+      cluster, 8 chunks                      10.5 s     190.4 images/s
+      max |cluster - one process| / row scale: 0.0e+00
+      speed-up over one process: 1.03x (n_jobs=1), 0.78x (n_jobs=-1)
+
+Two workers on two cores that one process already keeps busy gain nothing:
+the cluster pays for moving the chunks and the features (46 kB per
+molecule, 64 kB per image here) between processes, which SOAP, at over a
+thousand molecules per second, feels most.  A cluster pays when it brings
+cores of other machines, or memory for sets that do not fit one process.
+"""
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skscatter import SOAPDescriptor, WhitenedPatchKNNEncoder
+from skscatter.parallel import blockwise_transform
+from skscatter.structures import structures_from_padded
+
+SOAP = dict(species=[1, 6, 7, 8, 9], r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
+PATCHES = dict(patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3, pooling="grid", grid_size=2)
+
+
+def default_data_dir():
+    return Path(os.environ.get("SKSCATTER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def load_qm9(data_dir, subset=None):
+    """QM9's molecules as structures (swap for ``skscatter.datasets.fetch_qm9``)."""
+    with np.load(Path(data_dir) / "qm9.npz") as d:
+        Z, R = d["Z"][:subset], d["R"][:subset].astype(np.float64)
+    return structures_from_padded(Z, R)
+
+
+def load_cifar10(data_dir, subset=None):
+    """CIFAR-10's train then test images, (n, 32, 32, 3) float32 in [0, 1] (swap for ``fetch_cifar10``)."""
+    with np.load(Path(data_dir) / "cifar10.npz") as d:
+        X = np.concatenate([d["x_train"], d["x_test"]])[:subset]
+    return X.astype(np.float32) / 255.0
+
+
+def timed(label, n, unit, run):
+    start = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - start
+    print(f"  {label:<34} {seconds:8.1f} s  {n / seconds:8.1f} {unit}/s")
+    return result, seconds
+
+
+def compare(name, estimator, X, unit, client, chunk_size):
+    n = len(X)
+    print(f"{name}: {n} {unit}, {len(estimator.get_feature_names_out())} features")
+    one, t_one = timed("one process, n_jobs=1", n, unit, lambda: estimator.set_params(n_jobs=1).transform(X))
+    _, t_all = timed("one process, n_jobs=-1", n, unit, lambda: estimator.set_params(n_jobs=-1).transform(X))
+    estimator.set_params(n_jobs=1)  # each task runs on one worker thread
+    if isinstance(X, np.ndarray):
+        import dask.array as da
+
+        X = da.from_array(X, chunks=(chunk_size, -1, -1, -1))
+    lazy = blockwise_transform(estimator, X, chunk_size=chunk_size)
+    cluster, t_cluster = timed(f"cluster, {lazy.numblocks[0]} chunks", n, unit, lambda: client.compute(lazy).result())
+    scale = np.abs(one).max(axis=1, keepdims=True)
+    print(f"  max |cluster - one process| / row scale: {np.max(np.abs(cluster - one) / scale):.1e}")
+    print(f"  speed-up over one process: {t_one / t_cluster:.2f}x (n_jobs=1), {t_all / t_cluster:.2f}x (n_jobs=-1)")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="QM9 (SOAP) and CIFAR-10 (patch encoder) on a dask cluster")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--subset", type=int, default=None, help="first N molecules and images (default: all)")
+    parser.add_argument("--scheduler", default=None, help="address of a running scheduler, e.g. tcp://host:8786")
+    parser.add_argument("--n-workers", type=int, default=2, help="local cluster: worker processes, 1 thread each")
+    parser.add_argument("--chunk-size", type=int, default=250, help="molecules or images per task")
+    parser.add_argument("--only", choices=["qm9", "cifar10"], default=None)
+    args = parser.parse_args(argv)
+
+    from distributed import Client, LocalCluster
+
+    if args.scheduler:
+        client = Client(args.scheduler)
+    else:
+        cluster = LocalCluster(n_workers=args.n_workers, threads_per_worker=1, processes=True)
+        client = Client(cluster)
+    print(f"dask cluster: {len(client.scheduler_info()['workers'])} workers, dashboard {client.dashboard_link}")
+
+    if args.only in (None, "qm9"):
+        molecules = load_qm9(args.data_dir, args.subset)
+        soap = SOAPDescriptor(**SOAP).fit(molecules[:10])
+        # Compile the numba kernels here and on every worker before timing.
+        client.run(soap.transform, molecules[:4])
+        soap.transform(molecules[:4])
+        compare("QM9, SOAPDescriptor", soap, molecules, "molecules", client, args.chunk_size)
+    if args.only in (None, "cifar10"):
+        images = load_cifar10(args.data_dir, args.subset)
+        # The dictionary and whitening from (at most) the first 10,000 images.
+        encoder = WhitenedPatchKNNEncoder(**PATCHES, random_state=0).fit(images[:10000])
+        client.run(encoder.transform, images[:2])
+        encoder.transform(images[:2])
+        compare("CIFAR-10, WhitenedPatchKNNEncoder", encoder, images, "images", client, args.chunk_size)
+    client.close()
+
+
+if __name__ == "__main__":
+    main()
