@@ -59,7 +59,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(array-like|ndarray|of|shape|default|optional|callable|or|None|True|False)"),
 ]
 if "sphinx.ext.intersphinx" not in extensions:
-    nitpick_ignore_regex.append((r"py:.*", r"(sklearn|joblib|numpy|scipy|ase|dask|cupy|tqdm)(\..*)?"))
+    nitpick_ignore_regex.append((r"py:.*", r"(sklearn|joblib|numpy|scipy|ase|dask|distributed|cupy|tqdm)(\..*)?"))
 
 # Figures of docs/benchmarks.rst are drawn at build time from the result
 # files in docs/benchmarks/ (``.. plot::`` directives).

@@ -16,6 +16,7 @@ validate = pytest.importorskip("numpydoc.validate").validate
 PUBLIC_MODULES = [
     "skscatter",
     "skscatter.datasets",
+    "skscatter.parallel",
     "skscatter.harmonic",
     "skscatter.metrics",
     "skscatter.patches",

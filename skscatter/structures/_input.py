@@ -214,7 +214,7 @@ def is_structure_stream(X):
 
     Such input can be read only once and may not fit in memory: the
     transforms that return one row per structure read it chunk by chunk
-    (:func:`iter_structure_chunks`), ``fit`` reads it into a list.
+    (``iter_structure_chunks``), ``fit`` reads it into a list.
 
     Examples
     --------
@@ -261,7 +261,7 @@ def check_structures(X, *, allow_periodic=True):
     X : sequence or iterable
         Structures in the forms listed in the module docstring.  An
         iterable without ``len`` (a generator) is read into a list: use
-        :func:`iter_structure_chunks` where the work can go chunk by chunk.
+        ``iter_structure_chunks`` where the work can go chunk by chunk.
     allow_periodic : bool, default=True
         If False, periodic structures are rejected (for estimators that only
         handle finite molecules).
