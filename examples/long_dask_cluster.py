@@ -25,10 +25,10 @@ chunked store the workers read themselves (``dask.array.from_zarr``, HDF5
 through ``h5py``) instead of ``dask.array.from_array``, and write the
 features with ``dask.array.to_zarr`` rather than ``compute()``.
 
-It reads ``qm9.npz`` and ``cifar10.npz`` (``../shared/data`` beside the
-repository, ``$SKSCATTER_DATA`` or ``--data-dir``) with the small loaders
-below; ``skscatter.datasets.fetch_qm9`` / ``fetch_cifar10``, which read the
-official files, can replace them.  ``--subset N`` takes the first ``N``
+It reads QM9 and CIFAR-10 with ``skscatter.datasets.fetch_qm9`` /
+``fetch_cifar10`` from ``--data-dir`` (default ``$SKSCATTER_DATA``, else
+``../shared/data`` beside the repository): the official files, downloaded
+when missing, or their converted ``.npz`` copies.  ``--subset N`` takes the first ``N``
 molecules and images.  In full, the features are large (QM9: 5,740 float64
 per molecule, 6 GB; CIFAR-10: 16,384 float32 per image, 3.9 GB), which the
 one-process comparison holds twice::
@@ -70,7 +70,7 @@ import numpy as np
 
 from skscatter import SOAPDescriptor, WhitenedPatchKNNEncoder
 from skscatter.parallel import blockwise_transform
-from skscatter.structures import structures_from_padded
+from skscatter.datasets import fetch_cifar10, fetch_qm9
 
 SOAP = dict(species=[1, 6, 7, 8, 9], r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
 PATCHES = dict(patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3, pooling="grid", grid_size=2)
@@ -81,16 +81,13 @@ def default_data_dir():
 
 
 def load_qm9(data_dir, subset=None):
-    """QM9's molecules as structures (swap for ``skscatter.datasets.fetch_qm9``)."""
-    with np.load(Path(data_dir) / "qm9.npz") as d:
-        Z, R = d["Z"][:subset], d["R"][:subset].astype(np.float64)
-    return structures_from_padded(Z, R)
+    """QM9's molecules as structures, read by ``skscatter.datasets.fetch_qm9``."""
+    return fetch_qm9(data_home=data_dir).data[:subset]
 
 
 def load_cifar10(data_dir, subset=None):
-    """CIFAR-10's train then test images, (n, 32, 32, 3) float32 in [0, 1] (swap for ``fetch_cifar10``)."""
-    with np.load(Path(data_dir) / "cifar10.npz") as d:
-        X = np.concatenate([d["x_train"], d["x_test"]])[:subset]
+    """CIFAR-10's train then test images, (n, 32, 32, 3) float32 in [0, 1], by ``fetch_cifar10``."""
+    X = fetch_cifar10(data_home=data_dir, subset="all").data[:subset]
     return X.astype(np.float32) / 255.0
 
 
