@@ -3,7 +3,7 @@
 ``n_jobs`` spreads the batches of *one in-memory input* over threads, or
 over a :func:`joblib.parallel_config` context's workers (a dask cluster
 included).  :func:`blockwise_transform` is for inputs that need not fit in
-one process: a :class:`dask.array.Array` of images is transformed chunk by
+one process: a :class:`dask.array.Array` of images (or signals) is transformed chunk by
 chunk, each chunk by the fitted estimator on whichever worker holds it, and
 the result is again a lazy dask array.  Needs ``dask`` (``pip install
 skscatter[dask]``).
@@ -19,7 +19,7 @@ def _transform_block(block, estimator):
 
 
 def blockwise_transform(estimator, X, *, chunk_size=None):
-    """Transform a dask array of images (or a list of structures) chunk by chunk, lazily.
+    """Transform a dask array of images or signals (or a list of structures) chunk by chunk, lazily.
 
     Each chunk of rows is one task that calls the fitted ``estimator``'s
     ``transform`` on it, so a worker holds at any time one input chunk per
@@ -74,7 +74,7 @@ def blockwise_transform(estimator, X, *, chunk_size=None):
     if not isinstance(X, da.Array):
         return _structure_chunks(estimator, X, n_out, 64 if chunk_size is None else int(chunk_size))
     if X.ndim < 2:
-        raise ValueError(f"X has shape {X.shape}; pass a dask array of images with one sample per row.")
+        raise ValueError(f"X has shape {X.shape}; pass a dask array of images or signals with one sample per row.")
     X = X.rechunk({0: X.chunks[0] if chunk_size is None else int(chunk_size), **{k: -1 for k in range(1, X.ndim)}})
     # The output dtype from one sample computed here (transforms keep the
     # dtype of float32 images, and return float64 otherwise).
@@ -98,7 +98,7 @@ def _structure_chunks(estimator, X, n_out, chunk_size):
 
     if isinstance(X, np.ndarray) or not hasattr(X, "__len__"):
         raise ValueError(
-            f"X is a {type(X).__name__}; pass a dask array of images (dask.array.from_array(X, chunks=...)) "
+            f"X is a {type(X).__name__}; pass a dask array of images or signals (dask.array.from_array(X, chunks=...)) "
             "or a list of structures."
         )
     if len(X) == 0:
