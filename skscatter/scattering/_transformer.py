@@ -16,6 +16,7 @@ from ..utils._validation import overflow_error, validate_images, working_dtype
 from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_paths
 from ._filter_bank import filter_bank, filter_bank_for, padded_shape
 from ._gradient import pad_images_adjoint, scattering_2d_vjp
+from ._precision import scatter_in_range
 
 
 class _Model(NamedTuple):
@@ -417,15 +418,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
 
         def scatter(start, stop):
             images = _channel_images(X[start:stop], model, ops, dtype)
-            S = _scatter_batch(images, model, ops)
-            if S is None and dtype == np.float32:
-                # Near the top of float32's range: the same batch in float64,
-                # returned in float32 where it fits.
-                S = _scatter_batch(images.astype(np.float64), model, ops)
-                with np.errstate(over="ignore"):
-                    S = None if S is None else S.astype(np.float32)
-                if S is not None and not bool(ops.xp.isfinite(S).all()):
-                    S = None
+            S = scatter_in_range(lambda data: _scatter_batch(data, model, ops), images, ops.xp)
             if S is None:
                 raise overflow_error(X[start:stop], "The scattering of X")
             return S.reshape(stop - start, -1)

@@ -17,6 +17,7 @@ from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_i
 from ..utils._validation import overflow_error, validate_signals, working_dtype
 from ._core_1d import pad_signals, scattering_1d, scattering_paths_1d
 from ._morlet_1d import filters_for, morlet_1d_bank
+from ._precision import scatter_in_range
 
 
 class _Model(NamedTuple):
@@ -389,15 +390,7 @@ class Scattering1DTransformer(TransformerMixin, BaseEstimator):
             xp = get_array_module(X)
             rows = xp.ascontiguousarray(X[start:stop], dtype=dtype).reshape(-1, model.length)
             signals = ops.asarray(rows)
-            S = _scatter_batch(signals, model, bank, ops)
-            if S is None and dtype == np.float32:
-                # Near the top of float32's range: the same batch in float64,
-                # returned in float32 where it fits.
-                S = _scatter_batch(signals.astype(np.float64), model, bank, ops)
-                with np.errstate(over="ignore"):
-                    S = None if S is None else S.astype(np.float32)
-                if S is not None and not bool(ops.xp.isfinite(S).all()):
-                    S = None
+            S = scatter_in_range(lambda data: _scatter_batch(data, model, bank, ops), signals, ops.xp)
             if S is None:
                 raise overflow_error(X[start:stop], "The scattering of X")
             return S.reshape(stop - start, -1)
