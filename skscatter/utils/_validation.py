@@ -170,6 +170,17 @@ def _validate_device_images(estimator, X, reset, noun="images", layouts=_IMAGE_L
     return X
 
 
+def _validate_rows(estimator, X, reset, noun, layouts):
+    """``(n_samples, n_features)`` real, finite rows on the host or the GPU; numbers keep their dtype."""
+    if is_cupy_array(X):
+        return _validate_device_images(estimator, X, reset, noun, layouts)
+    X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, reset=reset)
+    if X.dtype.kind not in "biuf":
+        X = X.astype(np.float64)
+    _check_finite_rows(X, np)
+    return X
+
+
 def working_dtype(X):
     """The dtype images are computed in: float32 for float32 input, float64 otherwise."""
     return np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
@@ -244,13 +255,7 @@ def validate_images(estimator, X, *, reset):
     # Our message (with the fitted layout and the fix) before scikit-learn's.
     if not reset:
         _check_n_features(estimator, X)
-    if is_cupy_array(X):
-        X = _validate_device_images(estimator, X, reset)
-    else:
-        X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, reset=reset)
-        if X.dtype.kind not in "biuf":
-            X = X.astype(np.float64)
-        _check_finite_rows(X, np)
+    X = _validate_rows(estimator, X, reset, "images", _IMAGE_LAYOUTS)
     if reset:
         shape, C = _infer_layout(estimator, X.shape[1], array_shape, array_channels)
         return X, shape, C
@@ -352,13 +357,7 @@ def validate_signals(estimator, X, *, reset):
                 f"length ((n_samples, {estimator.n_features_in_}) rows or (n_samples, {C}, {length}) arrays), "
                 "or refit."
             )
-    if is_cupy_array(X):
-        X = _validate_device_images(estimator, X, reset, "signals", _SIGNAL_LAYOUTS)
-    else:
-        X = validate_data(estimator, X, dtype="numeric", ensure_all_finite=False, reset=reset)
-        if X.dtype.kind not in "biuf":
-            X = X.astype(np.float64)
-        _check_finite_rows(X, np)
+    X = _validate_rows(estimator, X, reset, "signals", _SIGNAL_LAYOUTS)
     if reset:
         length, C = _infer_signal_layout(estimator, X.shape[1], array_length, array_channels)
         return X, length, C
