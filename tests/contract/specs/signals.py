@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 from skscatter import Scattering1DTransformer
 
 from ..registry import Hostile, Invariance, Memory, Spec
+from .images import _equal_to_ndarray_input, _with
+from .scattering import _float64_reference
 
 
 def multichannel_signals(rng, n=6, length=128, channels=2):
@@ -36,22 +38,6 @@ def _swapped_channels(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     X = multichannel_signals(rng, n=2)
     return X, X[:, ::-1], lambda Y: Y.reshape(len(Y), 2, -1)[:, ::-1].reshape(len(Y), -1)
-
-
-def _with(X, index, value):
-    X = np.array(X, dtype=np.float64)
-    X.flat[index] = value
-    return X
-
-
-def _float64_reference(out, est, bad):
-    expected = est.transform(bad.astype(np.float64))
-    assert out.dtype == np.float32
-    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
-
-
-def _equal_to_ndarray_input(out, est, bad):
-    np.testing.assert_array_equal(out, est.transform(np.asarray(bad)))
 
 
 _N_FEATURES = 2 * 128
