@@ -11,6 +11,7 @@ from .patches import WhitenedPatchKNNEncoder
 from .scattering import Scattering1DTransformer, ScatteringTransformer
 from .soap import SOAPDescriptor, SOAPSumKernel
 from .structures import SpeciesCounts
+from .synthesis import ScatteringSpectra
 
 __version__ = "0.1.0.dev0"
 
@@ -18,6 +19,7 @@ __all__ = [
     "SOAPDescriptor",
     "SOAPSumKernel",
     "Scattering1DTransformer",
+    "ScatteringSpectra",
     "ScatteringTransformer",
     "SolidHarmonicScattering",
     "SpeciesCounts",

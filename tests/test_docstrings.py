@@ -23,6 +23,7 @@ PUBLIC_MODULES = [
     "skscatter.scattering",
     "skscatter.soap",
     "skscatter.structures",
+    "skscatter.synthesis",
 ]
 
 # Checks left out, and why:

@@ -165,7 +165,7 @@ class Spec:
 
 
 def _load():
-    from .specs import composition, harmonic, patches, scattering, signals, soap
+    from .specs import composition, harmonic, patches, scattering, signals, soap, spectra
 
     return [
         scattering.SPEC,
@@ -175,6 +175,7 @@ def _load():
         soap.SUM_KERNEL,
         composition.SPEC,
         harmonic.SPEC,
+        spectra.SPEC,
     ]
 
 

@@ -1,0 +1,215 @@
+"""Microcanonical synthesis: white noise moved until its scattering statistics match an example's."""
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from threadpoolctl import threadpool_limits
+
+from .._backend import resolve_backend, to_host
+from .._kernels.fourier import get_fourier_ops
+from ..utils._parallel import plan_execution
+from ._layout import layout_names, normaliser_of, to_vector, vector_adjoint
+from ._spectra import plan_on, spectra_plan, spectra_statistics, spectra_vjp
+from ._transformer import check_spectra_scales
+
+MODELS = ("spectra", "moments")
+
+
+def _fields(X, name):
+    """``X`` as ``(n, C, H, W)`` float64 with its layout: (H, W), (n, H, W) grey or (n, H, W, C) colour."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} has dtype {X.dtype}; pass real numbers.")
+    if X.ndim == 2:
+        X = X[None]
+    if X.ndim == 3:
+        fields = X[:, None]
+    elif X.ndim == 4:
+        fields = np.moveaxis(X, -1, 1)
+    else:
+        raise ValueError(
+            f"{name} has shape {X.shape}; pass one grey field (H, W), several (n, H, W), or colour (n, H, W, C)."
+        )
+    fields = np.ascontiguousarray(fields, dtype=np.float64)
+    if fields.size == 0 or min(fields.shape[-2:]) < 2:
+        raise ValueError(f"{name} has shape {X.shape}; a field needs at least 2 x 2 pixels.")
+    if not np.isfinite(fields).all():
+        raise ValueError(f"{name} contains NaN or infinity; pass finite fields.")
+    return fields, X.ndim == 4
+
+
+def _mean_stats(stats):
+    """Average a batch of statistics over its fields (the target of several examples)."""
+    return {k: ([s.mean(axis=0, keepdims=True) for s in v] if isinstance(v, list) else v.mean(axis=0, keepdims=True))
+            for k, v in stats.items()}
+
+
+def synthesize(
+    X_example,
+    *,
+    model="spectra",
+    J=None,
+    L=8,
+    n_samples=1,
+    shape=None,
+    max_iter=500,
+    tol=1e-10,
+    random_state=None,
+    return_error=False,
+    backend="auto",
+    n_jobs=None,
+):
+    r"""Draw fields with the scattering statistics of examples (microcanonical maximum entropy).
+
+    Each sample starts as white noise with the examples' mean and variance
+    and is moved by L-BFGS (``scipy.optimize``, with exact gradients) until
+    its statistics match those of the examples; periodic boundaries.  Which
+    statistics:
+
+    * ``"spectra"``: all of :class:`~skscatter.synthesis.ScatteringSpectra`'s
+      (power spectrum on the wavelet bands, sparsity, and the phase and
+      envelope correlations across scales): vortices, edges and bursts keep
+      their shapes;
+    * ``"moments"``: only the first and second moments of the wavelet
+      coefficients, :math:`\langle |x \star \psi_\lambda| \rangle` and
+      :math:`\langle |x \star \psi_\lambda|^2 \rangle` (with the mean and the
+      low-pass power): a sparse, non-Gaussian field, but without the
+      alignments across scales.
+
+    Statistics are compared after dividing each by the examples' wavelet
+    powers, so each counts on the same scale.  The match is a point of the
+    microcanonical set, not the example: samples differ from it and from each
+    other.
+
+    Parameters
+    ----------
+    X_example : array-like of shape (H, W), (n, H, W) or (n, H, W, C)
+        One or several example fields (their statistics are averaged);
+        4D input is colour, channels last.
+    model : {"spectra", "moments"}, default="spectra"
+    J : int, default=None
+        Number of dyadic scales; ``None`` takes ``log2(min(H, W)) - 3`` (at
+        least 1), so the coarsest wavelet spans an eighth of the field.
+    L : int, default=8
+        Number of orientations.
+    n_samples : int, default=1
+    shape : tuple of (int, int), default=None
+        Size of the samples; ``None`` is the examples'.
+    max_iter : int, default=500
+        L-BFGS iterations.
+    tol : float, default=1e-10
+        L-BFGS stops when the relative decrease of the loss falls below it.
+    random_state : int, RandomState or None, default=None
+        Seeds the white-noise start.
+    return_error : bool, default=False
+        Also return each sample's relative statistics error
+        ``||phi(sample) - phi(examples)|| / ||phi(examples)||``.
+    backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
+        Where the statistics and gradients are computed; the CPU backends
+        share one array-expression path, ``"cupy"`` runs on the GPU.
+    n_jobs : int, default=None
+        FFT threads.
+
+    Returns
+    -------
+    samples : ndarray of shape (n_samples, H', W') or (n_samples, H', W', C)
+    errors : ndarray of shape (n_samples,)
+        Only with ``return_error``.
+
+    See Also
+    --------
+    skscatter.synthesis.gaussian_synthesis : The Gaussian model with the
+        examples' power spectrum.
+
+    References
+    ----------
+    .. [1] S. Cheng, R. Morel, E. Allys, B. Ménard and S. Mallat, "Scattering
+       spectra models for physics", PNAS Nexus 3(4), 2024.
+    .. [2] J. Bruna and S. Mallat, "Multiscale sparse microcanonical models",
+       Mathematical Statistics and Learning 1(3), 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skscatter.synthesis import synthesize
+    >>> rng = np.random.default_rng(0)
+    >>> example = np.abs(rng.normal(size=(32, 32))) ** 3    # sparse, non-Gaussian
+    >>> sample, error = synthesize(example, J=2, L=4, random_state=0, return_error=True)
+    >>> sample.shape, bool(error[0] < 1e-2)
+    ((1, 32, 32), True)
+    """
+    from scipy.optimize import minimize
+    from sklearn.utils import check_random_state
+
+    if model not in MODELS:
+        raise ValueError(f"model={model!r} is not a synthesis model; use one of {MODELS}.")
+    fields, colour = _fields(X_example, "X_example")
+    n, C, H, W = fields.shape
+    if J is None:
+        J = max(1, int(np.log2(min(H, W))) - 3)
+    for name, value, low in (("J", J, 1), ("L", L, 1), ("n_samples", n_samples, 1), ("max_iter", max_iter, 1)):
+        if not (isinstance(value, Integral) and not isinstance(value, bool) and value >= low):
+            raise ValueError(f"{name}={value!r} must be an int >= {low}.")
+    if not (isinstance(tol, Real) and tol >= 0):
+        raise ValueError(f"tol={tol!r} must be a number >= 0.")
+    out_shape = (H, W) if shape is None else tuple(int(s) for s in shape)
+    if len(out_shape) != 2:
+        raise ValueError(f"shape={shape!r} must be (H, W).")
+    check_spectra_scales(J, (H, W), "synthesize")
+    check_spectra_scales(J, out_shape, "synthesize (shape)")
+    name = resolve_backend(backend, None, owner="synthesize")
+    threads = plan_execution(1, backend=name, n_jobs=n_jobs, bytes_per_sample=0, max_batch=1).threads
+    ops = get_fourier_ops(name, threads)
+    xp = ops.xp
+    cross = model == "spectra"
+
+    # Target: the examples' statistics, averaged, normalised by their own powers.
+    example_plan = plan_on(spectra_plan(H, W, J, L), ops)
+    scale = float(np.abs(fields).max()) or 1.0  # keeps products of extreme values representable
+    stats, _ = spectra_statistics(ops.asarray(fields / scale), example_plan, ops, cross=cross)
+    stats = _mean_stats(stats)
+    norm = normaliser_of(stats, xp)
+    target = to_vector(stats, norm, L, xp)
+    target_norm = float(xp.linalg.norm(target))
+
+    plan = plan_on(spectra_plan(*out_shape, J, L), ops)
+    size = n_samples * C * out_shape[0] * out_shape[1]
+
+    def loss(flat):
+        x = ops.asarray(flat.reshape(n_samples, C, *out_shape))
+        s, state = spectra_statistics(x, plan, ops, cross=cross)
+        residual = to_vector(s, norm, L, xp) - target
+        g = spectra_vjp(vector_adjoint(residual, s, norm, L, xp), state, plan, ops)
+        return 0.5 * float(xp.sum(residual**2)), to_host(g).reshape(-1)
+
+    rng = check_random_state(random_state)
+    mean = fields.mean(axis=(0, 2, 3))[None, :, None, None] / scale
+    std = fields.std(axis=(0, 2, 3))[None, :, None, None] / scale
+    start = mean + std * rng.standard_normal((n_samples, C, *out_shape))
+    # BLAS computes the Parseval sums: as many threads as the FFTs, no more
+    # (oversubscribed OpenBLAS threads are several times slower than one).
+    with threadpool_limits(threads, user_api="blas"):
+        found = minimize(
+            loss, start.reshape(-1), jac=True, method="L-BFGS-B", options=dict(maxiter=max_iter, ftol=tol, gtol=0.0)
+        )
+    assert found.x.size == size
+    x = found.x.reshape(n_samples, C, *out_shape)
+    samples = np.moveaxis(x, 1, -1) if colour else x[:, 0]
+    samples = samples * scale
+    if not return_error:
+        return samples
+    s, _ = spectra_statistics(ops.asarray(x), plan, ops, cross=cross)
+    residual = to_host(to_vector(s, norm, L, xp) - target)
+    return samples, np.linalg.norm(residual, axis=1) / target_norm
+
+
+def synthesis_statistics_names(J, L, n_channels=1, model="spectra"):
+    """Names of the statistics that ``synthesize`` matches, in the order of its error vector.
+
+    Examples
+    --------
+    >>> synthesis_statistics_names(1, 2, model="moments")
+    ['mean_c0', 'low_c0_c0', 'power_c0_c0_j0_t0', 'power_c0_c0_j0_t1', 'sparsity_c0_j0_t0', 'sparsity_c0_j0_t1']
+    """
+    return layout_names(J, L, n_channels, cross=model == "spectra")
