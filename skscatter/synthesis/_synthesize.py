@@ -167,7 +167,7 @@ def synthesize(
     # Target: the examples' statistics, averaged, normalised by their own powers.
     example_plan = plan_on(spectra_plan(H, W, J, L), ops)
     scale = float(np.abs(fields).max()) or 1.0  # keeps products of extreme values representable
-    stats, _ = spectra_statistics(ops.asarray(fields / scale), example_plan, ops, cross=cross)
+    stats, _ = spectra_statistics(ops.asarray(fields * (1.0 / scale)), example_plan, ops, cross=cross)
     stats = _mean_stats(stats)
     norm = normaliser_of(stats, xp)
     target = to_vector(stats, norm, L, xp)
@@ -184,8 +184,9 @@ def synthesize(
         return 0.5 * float(xp.sum(residual**2)), to_host(g).reshape(-1)
 
     rng = check_random_state(random_state)
-    mean = fields.mean(axis=(0, 2, 3))[None, :, None, None] / scale
-    std = fields.std(axis=(0, 2, 3))[None, :, None, None] / scale
+    scaled = fields / scale
+    mean = scaled.mean(axis=(0, 2, 3))[None, :, None, None]
+    std = scaled.std(axis=(0, 2, 3))[None, :, None, None]
     start = mean + std * rng.standard_normal((n_samples, C, *out_shape))
     # BLAS computes the Parseval sums: as many threads as the FFTs, no more
     # (oversubscribed OpenBLAS threads are several times slower than one).

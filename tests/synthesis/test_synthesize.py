@@ -1,0 +1,100 @@
+"""synthesize: the statistics of the samples match the examples', reproducibly, for every layout."""
+
+import numpy as np
+import pytest
+
+from skscatter.synthesis import ScatteringSpectra, synthesis_statistics_names, synthesize
+
+
+def _sparse_field(rng, size=32):
+    # Smooth Gaussian field through an exponential: positive, heavy-tailed.
+    k = np.fft.fftfreq(size)
+    envelope = np.exp(-((k[:, None] ** 2 + k[None, :] ** 2) * 60))
+    f = np.fft.ifft2(np.fft.fft2(rng.normal(size=(size, size))) * envelope).real
+    return np.exp(2.5 * f / f.std())
+
+
+@pytest.mark.parametrize("model", ["spectra", "moments"])
+def test_statistics_of_the_sample_match_the_example(model):
+    example = _sparse_field(np.random.default_rng(0))
+    sample, error = synthesize(example, model=model, J=2, L=4, max_iter=300, random_state=0, return_error=True)
+    assert sample.shape == (1, 32, 32)
+    assert error[0] < 1e-2
+    # Not the example itself, nor a shifted copy: a new draw.
+    assert np.abs(sample[0] - example).max() > 0.1 * np.abs(example).max()
+
+
+def test_spectra_features_of_the_sample_match_as_features():
+    # The transformer (own normalisation, log powers) sees the same field.
+    example = _sparse_field(np.random.default_rng(1))
+    sample = synthesize(example, J=2, L=4, max_iter=300, random_state=1)
+    est = ScatteringSpectra(J=2, L=4).fit(example[None])
+    a, b = est.transform(example[None])[0], est.transform(sample)[0]
+    names = est.get_feature_names_out()
+    power = np.array([n.startswith("power_") for n in names])
+    np.testing.assert_allclose(b[power], a[power], atol=0.05)  # log powers within 5%
+
+
+def test_seeds_reproduce_and_differ():
+    example = _sparse_field(np.random.default_rng(2), size=16)
+    kwargs = dict(J=1, L=4, max_iter=30)
+    a = synthesize(example, random_state=3, **kwargs)
+    b = synthesize(example, random_state=3, **kwargs)
+    c = synthesize(example, random_state=4, **kwargs)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_layouts_colour_several_samples_and_shape():
+    rng = np.random.default_rng(5)
+    colour = np.stack([_sparse_field(rng, 16) for _ in range(3)], axis=-1)[None]  # (1, 16, 16, 3)
+    out, error = synthesize(colour, J=1, L=2, n_samples=2, max_iter=300, random_state=0, return_error=True)
+    assert out.shape == (2, 16, 16, 3)
+    assert error.shape == (2,) and np.all(error < 5e-2)
+    # A larger grid than the examples' (statistics are averages per pixel).
+    grey, error = synthesize(colour[..., 0], J=1, L=2, shape=(32, 24), max_iter=300, random_state=0, return_error=True)
+    assert grey.shape == (1, 32, 24) and error[0] < 5e-2
+
+
+def test_huge_values_are_synthesised_at_their_scale():
+    example = _sparse_field(np.random.default_rng(6), size=16) * 1e200
+    sample, error = synthesize(example, J=1, L=4, max_iter=200, random_state=0, return_error=True)
+    assert np.isfinite(sample).all() and error[0] < 5e-2
+    assert 0.1 < np.abs(sample).max() / np.abs(example).max() < 10
+
+
+def test_names_count_the_matched_statistics():
+    assert len(synthesis_statistics_names(2, 4, 3)) == ScatteringSpectra(J=2, L=4).fit(np.zeros((1, 8, 8, 3))).n_features_out_
+    assert len(synthesis_statistics_names(2, 4, model="moments")) == 1 + 1 + 8 + 8
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(model="gauss"), "model='gauss' is not a synthesis model"),
+        (dict(J=0), "J=0 must be an int >= 1"),
+        (dict(J=5), "J=5 is too large"),
+        (dict(n_samples=True), "n_samples=True must be an int"),
+        (dict(max_iter=0), "max_iter=0 must be an int"),
+        (dict(tol=-1.0), "tol=-1.0 must be a number >= 0"),
+        (dict(shape=(8,)), r"shape=\(8,\) must be \(H, W\)"),
+        (dict(backend="torch"), "backend='torch'"),
+    ],
+)
+def test_bad_parameters_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        synthesize(np.random.default_rng(0).normal(size=(16, 16)), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros(16), "pass one grey field"),
+        (np.full((8, 8), np.nan), "NaN or infinity"),
+        (np.zeros((8, 8), dtype=complex), "pass real numbers"),
+        (np.zeros((1, 1)), "at least 2 x 2"),
+    ],
+)
+def test_bad_examples_are_refused(X, match):
+    with pytest.raises(ValueError, match=match):
+        synthesize(X, J=1)
