@@ -100,7 +100,6 @@ def to_vector(stats, norm, L, xp, log_power=False):
     :class:`~skscatter.synthesis.ScatteringSpectra`.
     """
     B, C = stats["mean"].shape
-    n_wavelets = stats["sparsity"].shape[-1]
     parts = []
     parts.append(stats["mean"] if log_power else stats["mean"] / norm.std)
     ci, di = _pairs(C, strict=False)

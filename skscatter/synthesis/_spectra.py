@@ -130,25 +130,31 @@ def spectra_plan(H, W, J, L):
     return SpectraPlan((H, W), J, L, psi, power_weights, low, tuple(supports), tuple(weights))
 
 
-_DEVICE_PLANS = {}
+_PLAN_COPIES = {}
 
 
-def plan_on(plan, ops):
-    """``plan`` with its arrays on the device of ``ops`` (itself on the CPU); cached per grid and device."""
-    if ops.device is None:
+def plan_on(plan, ops, dtype=np.float64):
+    """``plan`` with its real arrays in ``dtype``, on the device of ``ops``; cached per grid, dtype and device."""
+    dtype = np.dtype(dtype)
+    if ops.device is None and dtype == np.float64:
         return plan
-    key = (plan.shape, plan.J, plan.L, ops.device)
-    if key not in _DEVICE_PLANS:
-        if len(_DEVICE_PLANS) >= 4:
-            _DEVICE_PLANS.pop(next(iter(_DEVICE_PLANS)))
-        _DEVICE_PLANS[key] = plan._replace(
-            psi=ops.asarray(plan.psi),
-            squared=ops.asarray(plan.squared),
-            low=ops.asarray(plan.low),
-            supports=tuple(ops.asarray(s) for s in plan.supports),
-            weights=tuple(ops.asarray(w) for w in plan.weights),
+    key = (plan.shape, plan.J, plan.L, dtype.str, ops.device)
+    if key not in _PLAN_COPIES:
+        if len(_PLAN_COPIES) >= 8:
+            _PLAN_COPIES.pop(next(iter(_PLAN_COPIES)))
+
+        def move(a):
+            a = a if a.dtype.kind != "f" else a.astype(dtype)
+            return a if ops.device is None else ops.asarray(a)
+
+        _PLAN_COPIES[key] = plan._replace(
+            psi=move(plan.psi),
+            squared=move(plan.squared),
+            low=move(plan.low),
+            supports=tuple(move(s) for s in plan.supports),
+            weights=tuple(move(w) for w in plan.weights),
         )
-    return _DEVICE_PLANS[key]
+    return _PLAN_COPIES[key]
 
 
 class SpectraState(NamedTuple):
@@ -183,9 +189,10 @@ def spectra_statistics(x, plan, ops, cross=True):
 
     Parameters
     ----------
-    x : array of shape (B, C, H, W), float64
+    x : array of shape (B, C, H, W), float64 or float32
     plan : SpectraPlan
-        From :func:`spectra_plan`; its arrays in ``ops.xp``.
+        From :func:`spectra_plan`, through :func:`plan_on` for the dtype of
+        ``x`` and the device of ``ops``.
     ops : FourierOps
     cross : bool, default=True
         Whether to compute ``phase`` and ``envelope`` (left as empty lists
@@ -244,12 +251,18 @@ def spectra_vjp(grads, state, plan, ops):
 
     Returns
     -------
-    gx : array of shape (B, C, H, W), float64
+    gx : array of shape (B, C, H, W), in the forward's precision
     """
     xp = ops.xp
     X, Z, U, U_hat = state
     B, C, n_wavelets, H, W = Z.shape
     HW = H * W
+    # Gradients arrive in float64; the backward pass runs in the forward's precision.
+    grads = {
+        key: (None if g is None else [None if b is None else b.astype(X.dtype) for b in g]
+              if isinstance(g, list) else g.astype(X.dtype if xp.iscomplexobj(g) else U.dtype))
+        for key, g in grads.items()
+    }
 
     def hermitian_part(G):
         # S = A w B^H, B = A: gA = w (G + G^H) A (see the module docstring).

@@ -35,6 +35,13 @@ def test_spectra_features_of_the_sample_match_as_features():
     np.testing.assert_allclose(b[power], a[power], atol=0.05)  # log powers within 5%
 
 
+def test_single_and_double_precision_reach_the_same_match():
+    example = _sparse_field(np.random.default_rng(7), size=16)
+    for dtype in (np.float32, np.float64):
+        _, error = synthesize(example, J=2, L=4, max_iter=300, random_state=0, return_error=True, dtype=dtype)
+        assert error[0] < 1e-2, dtype
+
+
 def test_seeds_reproduce_and_differ():
     example = _sparse_field(np.random.default_rng(2), size=16)
     kwargs = dict(J=1, L=4, max_iter=30)
@@ -79,6 +86,7 @@ def test_names_count_the_matched_statistics():
         (dict(tol=-1.0), "tol=-1.0 must be a number >= 0"),
         (dict(shape=(8,)), r"shape=\(8,\) must be \(H, W\)"),
         (dict(backend="torch"), "backend='torch'"),
+        (dict(dtype=np.int32), "is not a working precision"),
     ],
 )
 def test_bad_parameters_are_refused(kwargs, match):
