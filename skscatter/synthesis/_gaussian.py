@@ -39,7 +39,7 @@ def gaussian_synthesis(X_example, *, n_samples=1, random_state=None):
     Returns
     -------
     X_new : ndarray of shape (n_samples, H, W) or (n_samples, H, W, C)
-        float64 fields; grey input gives grey output, a channel axis keeps it.
+        Fields in float64; grey input gives grey output, a channel axis keeps it.
 
     Raises
     ------
