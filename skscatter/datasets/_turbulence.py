@@ -22,6 +22,7 @@ __all__ = ["make_turbulence"]
 _CONSTRAINTS = {
     "n_samples": [Interval(Integral, 1, None, closed="left")],
     "size": [Interval(Integral, 16, None, closed="left")],
+    "wavenumber": [Interval(Real, 1, None, closed="left"), None],
     "viscosity": [Interval(Real, 0, None, closed="neither"), None],
     "forcing": [Interval(Real, 0, None, closed="left")],
     "n_steps": [Interval(Integral, 0, None, closed="left")],
@@ -43,6 +44,7 @@ def make_turbulence(
     n_samples=1,
     size=256,
     *,
+    wavenumber=None,
     viscosity=None,
     forcing=0.0,
     n_steps=400,
@@ -53,7 +55,7 @@ def make_turbulence(
     r"""Vorticity fields of 2D incompressible turbulence, with coherent vortices.
 
     Each sample starts from an independent random vorticity field (Gaussian,
-    isotropic, band-limited around wavenumber ``size / 32``, unit root mean
+    isotropic, band-limited around ``wavenumber``, unit root mean
     square) and is integrated for ``n_steps`` steps of the 2D Navier-Stokes
     equations in vorticity form on the periodic box :math:`[0, 2\pi)^2`.
     Vortices emerge and merge (freely decaying turbulence), so the returned
@@ -66,6 +68,14 @@ def make_turbulence(
         Number of independent fields.
     size : int, default=256
         Grid points per side (at least 16); the box side is :math:`2\pi`.
+    wavenumber : float or None, default=None
+        Peak wavenumber :math:`k_0` of the initial field (and centre of the
+        forcing band), in cycles per box side, in ``[1, size / 6]``; the
+        vortices start about ``size / (2 * wavenumber)`` pixels across and
+        grow as they merge.  None picks ``max(2, size / 32)``: few large vortices of
+        strongly non-Gaussian statistics; ``size / 16`` gives more, smaller
+        vortices (a more homogeneous texture, less heavy tails at a given
+        time).
     viscosity : float or None, default=None
         Kinematic viscosity :math:`\nu` (positive), in units where the box
         side is :math:`2\pi` and the initial root mean square vorticity is 1.
@@ -77,7 +87,7 @@ def make_turbulence(
     forcing : float, default=0.0
         Energy injection rate :math:`\varepsilon` (non-negative) of a random
         forcing, white in time, isotropic and band-limited to wavenumbers
-        within 1 of ``size / 32``.  0 gives freely decaying turbulence; with
+        within 1 of ``wavenumber``.  0 gives freely decaying turbulence; with
         forcing the energy grows by about :math:`\varepsilon` per unit time
         (there is no large-scale drag); the initial energy is about
         :math:`1 / (2 k_0^2)` (see Notes).
@@ -129,7 +139,7 @@ def make_turbulence(
     scaled so that the mean energy :math:`\tfrac12 \langle |\mathbf{u}|^2
     \rangle` grows by :math:`\varepsilon\, dt`.  The initial vorticity
     spectrum is :math:`|\hat\omega(k)| \propto k\, e^{-k^2 / 2 k_0^2}` with
-    random phases, :math:`k_0 = \max(2, \mathrm{size} / 32)`.
+    random phases, :math:`k_0` = ``wavenumber``.
 
     References
     ----------
@@ -144,10 +154,17 @@ def make_turbulence(
     >>> w.shape, w.dtype
     ((2, 32, 32), dtype('float64'))
     """
-    params = dict(n_samples=n_samples, size=size, viscosity=viscosity, forcing=forcing, n_steps=n_steps, dt=dt,
-                  n_jobs=n_jobs, random_state=random_state)
+    params = dict(n_samples=n_samples, size=size, wavenumber=wavenumber, viscosity=viscosity, forcing=forcing,
+                  n_steps=n_steps, dt=dt, n_jobs=n_jobs, random_state=random_state)
     validate_parameter_constraints(_CONSTRAINTS, params, caller_name="make_turbulence")
-    grid = _SpectralGrid(int(size), 1 if n_jobs is None else int(n_jobs))
+    k0 = max(2.0, size / 32) if wavenumber is None else float(wavenumber)
+    if k0 > size / 6:
+        raise ValueError(
+            f"wavenumber={wavenumber!r} leaves no room for the cascade on a {size} x {size} grid "
+            f"(the solver keeps wavenumbers below {size / 3:.4g}); pass at most size / 6 = {size / 6:.4g}, "
+            "or a larger size."
+        )
+    grid = _SpectralGrid(int(size), 1 if n_jobs is None else int(n_jobs), k0)
     nu = 0.5 / grid.k_max**2 if viscosity is None else float(viscosity)
 
     # One child seed per sample, so that a sample depends only on the seed
@@ -168,7 +185,7 @@ def make_turbulence(
 class _SpectralGrid:
     """Wavenumbers, dealiasing mask and transforms of a periodic ``size`` x ``size`` grid of side 2 pi."""
 
-    def __init__(self, size, workers):
+    def __init__(self, size, workers, k0):
         self.size = size
         self.workers = workers
         # Wavenumbers of the rfft2 half-plane: ky along rows (all), kx along columns (>= 0).
@@ -181,7 +198,15 @@ class _SpectralGrid:
         self.k_max = float(np.abs(self.ky[self.dealias[:, :1].ravel()]).max())
         # psi_hat = omega_hat / k^2, the mean mode (k = 0) of psi set to 0.
         self.inv_k2 = np.divide(1.0, self.k2, out=np.zeros_like(self.k2), where=self.k2 > 0)
-        self.k0 = max(2.0, size / 32)
+        self.k0 = k0
+        # The spectral operators of the advection as whole half-plane arrays,
+        # so that each costs one pass over the spectrum:
+        # u_hat = i ky psi_hat, v_hat = -i kx psi_hat, and -d/dx, -d/dy dealiased.
+        self.u_op = 1j * self.ky * self.inv_k2
+        self.v_op = -1j * self.kx * self.inv_k2
+        self.minus_dx = -1j * self.kx * self.dealias
+        self.minus_dy = -1j * self.ky * self.dealias
+        self._factors = (None, None, None)
 
     def to_grid(self, a_hat):
         return scipy.fft.irfft2(a_hat, s=(self.size, self.size), workers=self.workers)
@@ -224,16 +249,26 @@ class _SpectralGrid:
         Written as -div(u omega), equal since div u = 0: three inverse
         transforms and two forward ones instead of four and one.
         """
-        psi_hat = w_hat * self.inv_k2
-        u, v, w = self.to_grid(np.stack([1j * self.ky * psi_hat, -1j * self.kx * psi_hat, w_hat]))
+        spectra = np.empty((3, *w_hat.shape), dtype=w_hat.dtype)
+        np.multiply(self.u_op, w_hat, out=spectra[0])
+        np.multiply(self.v_op, w_hat, out=spectra[1])
+        spectra[2] = w_hat
+        u, v, w = scipy.fft.irfft2(spectra, s=(self.size, self.size), workers=self.workers, overwrite_x=True)
         speed = np.maximum(np.abs(u).max(axis=(1, 2)), np.abs(v).max(axis=(1, 2)))
-        flux = self.to_fourier(np.stack([u * w, v * w]))
-        return -(1j * self.dealias) * (self.kx * flux[0] + self.ky * flux[1]), speed
+        fluxes = np.empty((2, *u.shape))
+        np.multiply(u, w, out=fluxes[0])
+        np.multiply(v, w, out=fluxes[1])
+        flux_x, flux_y = scipy.fft.rfft2(fluxes, workers=self.workers, overwrite_x=True)
+        out = self.minus_dx * flux_x
+        out += self.minus_dy * flux_y
+        return out, speed
 
     def _rk4_step(self, w_hat, k1, nu, dt):
         """One step of the integrating-factor RK4 scheme, given k1 = advection(w_hat)."""
-        half = np.exp(-nu * self.k2 * dt / 2)  # the integrating factor over dt/2
-        full = half * half
+        if self._factors[0] != (nu, dt):  # most steps reuse the last step's dt
+            half = np.exp(-nu * self.k2 * dt / 2)  # the integrating factor over dt/2
+            self._factors = ((nu, dt), half, half * half)
+        _, half, full = self._factors
         k2, _ = self._advection(half * (w_hat + 0.5 * dt * k1))
         k3, _ = self._advection(half * w_hat + 0.5 * dt * k2)
         k4, _ = self._advection(full * w_hat + dt * half * k3)

@@ -125,7 +125,9 @@ def power_spectrum_error(x, ref, *, log=True, floor=1e-10):
     """
     x, ref = _check_fields(x, "x"), _check_fields(ref, "ref")
     if x.shape[1:] != ref.shape[1:]:
-        raise ValueError(f"x has fields of {x.shape[1:]} pixels and ref of {ref.shape[1:]}; compare fields of one size.")
+        raise ValueError(
+            f"x has fields of {x.shape[1:]} pixels and ref of {ref.shape[1:]}; compare fields of one size."
+        )
     if not (isinstance(floor, Real) and 0 <= floor < 1):
         raise ValueError(f"floor={floor!r} is not a fraction of the largest power; pass a float in [0, 1).")
     (_, p), (_, p_ref) = radial_power_spectrum(x), radial_power_spectrum(ref)
@@ -223,7 +225,8 @@ def increment_kurtosis(x, lags=None):
         lags = 2 ** np.arange(int(np.log2(side // 2)) + 1)
     else:
         lags = np.atleast_1d(np.asarray(lags))
-        if lags.size == 0 or lags.ndim != 1 or not np.issubdtype(lags.dtype, np.integer) or lags.min() < 1 or lags.max() >= side:
+        is_int = np.issubdtype(lags.dtype, np.integer)
+        if lags.size == 0 or lags.ndim != 1 or not is_int or lags.min() < 1 or lags.max() >= side:
             raise ValueError(f"lags={lags.tolist()!r} are not lags of these fields; pass ints in [1, {side - 1}].")
     out = np.empty(len(lags))
     for i, lag in enumerate(lags):
@@ -240,7 +243,9 @@ def _check_fields(x, name):
     if x.ndim == 2:
         x = x[None]
     if x.ndim != 3 or min(x.shape) < 1 or min(x.shape[1:]) < 2:
-        raise ValueError(f"{name} has shape {shape}; pass one field (H, W) or several (n, H, W), at least 2 x 2 pixels.")
+        raise ValueError(
+            f"{name} has shape {shape}; pass one field (H, W) or several (n, H, W), at least 2 x 2 pixels."
+        )
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or infinity; pass finite fields.")
     return x

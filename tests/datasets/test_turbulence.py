@@ -84,11 +84,12 @@ def test_make_turbulence_forcing_injects_energy_at_its_rate_in_its_band():
     # After one step the forced field is the free one plus the forcing's kick
     # (same seed, same start, same Runge-Kutta step), a Gaussian field whose
     # energy has mean rate * dt.
-    kick = make_turbulence(8, n, n_steps=1, forcing=rate, random_state=1) - make_turbulence(8, n, n_steps=1, random_state=1)
-    np.testing.assert_allclose(energy(kick).mean(), rate * dt, rtol=0.3)
+    params = dict(n_steps=1, wavenumber=4.5, random_state=1)
+    kick = make_turbulence(8, n, forcing=rate, **params) - make_turbulence(8, n, **params)
+    np.testing.assert_allclose(energy(kick).mean(), rate * dt, rtol=0.15)
     k = np.hypot(*np.meshgrid(np.fft.fftfreq(n, 1 / n), np.fft.fftfreq(n, 1 / n)))
     power = (np.abs(np.fft.fft2(kick)) ** 2).sum(axis=0)
-    k0 = n / 32
+    k0 = params["wavenumber"]
     assert power[np.abs(k - k0) > 1].max() < 1e-20 * power.max()  # the band |k - k0| <= 1 only
     forced = make_turbulence(2, 32, n_steps=50, forcing=rate, random_state=1)
     assert np.all(np.isfinite(forced)) and np.all(energy(forced) < 1)
@@ -119,6 +120,8 @@ def test_make_turbulence_fast_flow_is_substepped_not_blown_up():
         (dict(n_samples=0), "'n_samples' parameter of make_turbulence must be an int in the range \\[1, inf\\)"),
         (dict(size=8), "'size' parameter of make_turbulence must be an int in the range \\[16, inf\\)"),
         (dict(size=32.0), "'size' parameter"),
+        (dict(wavenumber=0.5), "'wavenumber' parameter of make_turbulence must be a float in the range \\[1.0, inf\\)"),
+        (dict(wavenumber=6.0), "wavenumber=6.0 leaves no room .* at most size / 6 = 5.333"),
         (dict(viscosity=0.0), "'viscosity' parameter of make_turbulence must be a float in the range \\(0.0, inf\\)"),
         (dict(viscosity=np.nan), "'viscosity' parameter"),
         (dict(forcing=-1.0), "'forcing' parameter .* Got -1.0 instead"),

@@ -30,7 +30,8 @@ def test_gaussian_synthesis_keeps_the_power_spectrum_of_one_grey_example_exactly
 
 def test_gaussian_synthesis_averages_the_power_spectra_of_several_examples():
     rng = np.random.default_rng(1)
-    X = rng.standard_normal((3, 16, 16)) * np.array([1.0, 2.0, 3.0])[:, None, None] + np.array([0.0, 1.0, 5.0])[:, None, None]
+    scales, means = np.array([1.0, 2.0, 3.0])[:, None, None], np.array([0.0, 1.0, 5.0])[:, None, None]
+    X = rng.standard_normal((3, 16, 16)) * scales + means
     y = gaussian_synthesis(X, random_state=0)
     expected = np.mean([np.abs(np.fft.fft2(x - X.mean())) ** 2 for x in X], axis=0)
     expected[0, 0] = 0.0  # the mean is the examples' common mean, not a power
