@@ -1,9 +1,12 @@
-"""Numba kernels for the scattering core: filter + fold, and modulus.
+"""Numba kernels for the scattering core: filter + fold, modulus, and sums over frequency supports.
 
 * ``filter_fold`` fuses what an FFT library leaves to separate NumPy passes
   (Hermitian extension of an rfft half spectrum, multiplication by a real
   filter, aliasing sum, scaling) into one pass per signal;
-* ``modulus`` is the complex modulus, overflow-safe for float32.
+* ``modulus`` is the complex modulus, overflow-safe for float32;
+* ``gather_support`` and ``scatter_add_support`` read and accumulate the
+  frequencies of a support (scaled) in one pass each, where NumPy's fancy
+  indexing takes two or three.
 
 They compute what :mod:`skscatter._kernels._fourier_xp` computes.  Complex
 arrays are passed as real views with interleaved ``(re, im)`` pairs
@@ -131,9 +134,25 @@ def _modulus(z, out):
         out[t] = np.sqrt(re * re + im * im)
 
 
+def _gather_support(rows, support, scale, out):
+    # rows: (R, P) complex; out: (R, s).
+    for r in prange(out.shape[0]):
+        for k in range(support.shape[0]):
+            out[r, k] = rows[r, support[k]] * scale[k]
+
+
+def _scatter_add_support(out, support, values, scale):
+    # out: (R, P) complex; values: (R, s); support: distinct indices.
+    for r in prange(out.shape[0]):
+        for k in range(support.shape[0]):
+            out[r, support[k]] += values[r, k] * scale[k]
+
+
 filter_fold = compile_twin(_filter_fold, parallel=True, fastmath=True)
 filter_fold_serial = compile_twin(_filter_fold, parallel=False, fastmath=True)
 filter_fold_1d = compile_twin(_filter_fold_1d, parallel=True)
 filter_fold_1d_serial = compile_twin(_filter_fold_1d, parallel=False)
 modulus = compile_twin(_modulus, parallel=True)
 modulus_serial = compile_twin(_modulus, parallel=False)
+gather_support = compile_twin(_gather_support, parallel=False)
+scatter_add_support = compile_twin(_scatter_add_support, parallel=False)

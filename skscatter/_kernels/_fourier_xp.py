@@ -122,3 +122,18 @@ def lowpass(u, rows, cols, xp):
 def modulus(z, xp):
     """Elementwise complex modulus."""
     return xp.abs(z)
+
+
+def gather_support(rows, support, scale, out):
+    """``out[r, k] = rows[r, support[k]] * scale[k]``."""
+    out[...] = rows[:, support] * scale
+
+
+def scatter_add_support(out, support, values, scale):
+    """``out[r, support[k]] += values[r, k] * scale[k]`` (``support`` holds each index once)."""
+    out[:, support] += values * scale
+
+
+def gram(M, xp):
+    """``M[i] @ M[i]^H`` for each ``i``: (B, R, R)."""
+    return xp.matmul(M, xp.swapaxes(M.conj(), -1, -2))

@@ -11,6 +11,12 @@ numba     ``scipy.fft`` (``workers``)  fused numba kernels, parallel   BLAS GEMM
 cupy      ``cupyx.scipy.fft``          cupy array expressions          cuBLAS
 ========  ===========================  ==============================  ==========
 
+The scattering-spectra statistics (:mod:`skscatter.synthesis._spectra`)
+use three more: ``gather_support`` and ``scatter_add_support`` (the
+frequencies of a support, scaled, read or accumulated) and ``gram``
+(``M @ M^H``, by BLAS ``herk`` on the numba backend: half the work of a
+general product).
+
 The same objects serve signals (:mod:`skscatter.scattering._core_1d`):
 ``rfft``/``ifft`` along the last axis and ``filter_fold_1d`` are the 1D
 operations, with the modulus shared.
@@ -87,6 +93,22 @@ class NumpyFourierOps:
         """``rows @ u[r] @ cols.T`` for each real map ``u[r]`` (see MorletFilterBank)."""
         return _fourier_xp.lowpass(u, rows, cols, self.xp)
 
+    def gather_support(self, rows, support, scale, out):
+        """``out[r, k] = rows[r, support[k]] * scale[k]`` for complex ``(R, P)`` rows."""
+        _check_support(rows, support, scale, out)
+        _fourier_xp.gather_support(rows, support, scale, out)
+
+    def scatter_add_support(self, out, support, values, scale):
+        """``out[r, support[k]] += values[r, k] * scale[k]``; ``support`` holds distinct indices."""
+        _check_support(out, support, scale, values)
+        _fourier_xp.scatter_add_support(out, support, values, scale)
+
+    def gram(self, M):
+        """``M[i] @ M[i]^H`` for complex ``(B, R, s)`` ``M``: Hermitian ``(B, R, R)``."""
+        if M.ndim != 3 or M.dtype.kind != "c":
+            raise ValueError(f"gram needs a complex (B, R, s) array, not {M.shape} {M.dtype}.")
+        return _fourier_xp.gram(M, self.xp)
+
 
 class NumbaFourierOps(NumpyFourierOps):
     """Fused numba kernels for filtering, folding and modulus."""
@@ -154,6 +176,27 @@ class NumbaFourierOps(NumpyFourierOps):
         self._modulus(_interleaved(z).reshape(-1), out.reshape(-1))
         return out
 
+    def gather_support(self, rows, support, scale, out):
+        _check_support(rows, support, scale, out)
+        _fourier_numba().gather_support(rows, support, scale, out)
+
+    def scatter_add_support(self, out, support, values, scale):
+        _check_support(out, support, scale, values)
+        _fourier_numba().scatter_add_support(out, support, values, scale)
+
+    def gram(self, M):
+        from scipy.linalg import blas
+
+        if M.ndim != 3 or M.dtype.kind != "c":
+            raise ValueError(f"gram needs a complex (B, R, s) array, not {M.shape} {M.dtype}.")
+        herk = blas.cherk if M.dtype == np.complex64 else blas.zherk
+        out = np.empty((M.shape[0], M.shape[1], M.shape[1]), dtype=M.dtype)
+        for i, block in enumerate(M):
+            # herk fills the upper triangle of A A^H; the lower one is its conjugate.
+            upper = np.triu(herk(1.0, block))
+            out[i] = upper + np.triu(upper, 1).conj().T
+        return out
+
 
 class CupyFourierOps(NumpyFourierOps):
     """The array-expression path on the GPU; FFTs by cuFFT through cupyx."""
@@ -218,6 +261,33 @@ def _check_1d(x_half, filters, k, n, filter_length, expected_length):
         raise ValueError(
             f"Inconsistent 1D spectrum {x_half.shape} {x_half.dtype}, filters {filters.shape} {filters.dtype} "
             f"(rows of {expected_length} expected), n={n} and fold k={k}."
+        )
+
+
+def _fourier_numba():
+    from . import _fourier_numba as kernels
+
+    return kernels
+
+
+def _check_support(rows, support, scale, other):
+    """A support kernel's operands, checked before any kernel indexes with them."""
+    R, P = rows.shape if rows.ndim == 2 else (None, None)
+    s = support.shape[0] if support.ndim == 1 else None
+    if (
+        R is None
+        or s is None
+        or rows.dtype.kind != "c"
+        or other.shape != (R, s)
+        or other.dtype != rows.dtype
+        or scale.shape != (s,)
+        or scale.dtype != rows.real.dtype
+        or support.dtype.kind not in "iu"
+        or (s and (int(support.min()) < 0 or int(support.max()) >= P))
+    ):
+        raise ValueError(
+            f"Inconsistent support operands: rows {rows.shape} {rows.dtype}, support {support.shape} "
+            f"{support.dtype}, scale {scale.shape} {scale.dtype}, values {other.shape} {other.dtype}."
         )
 
 

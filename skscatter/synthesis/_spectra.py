@@ -70,8 +70,10 @@ class SpectraPlan(NamedTuple):
     supports : tuple of ndarray
         ``supports[b]``: flat indices of the frequencies where
         ``psi[b]**2 >= 1e-13``.
-    weights : tuple of ndarray
-        ``weights[b] = psi[b]**2 / (H W)**2`` on ``supports[b]``.
+    roots : tuple of ndarray
+        ``roots[b] = |psi[b]| / (H W)`` on ``supports[b]``: the square roots
+        of the weights ``psi[b]**2 / (H W)**2`` of the Parseval sums, which
+        scale both factors of each product.
     """
 
     shape: tuple
@@ -81,7 +83,7 @@ class SpectraPlan(NamedTuple):
     squared: np.ndarray
     low: np.ndarray
     supports: tuple
-    weights: tuple
+    roots: tuple
 
 
 @lru_cache(maxsize=8)
@@ -119,15 +121,15 @@ def spectra_plan(H, W, J, L):
     low = phi**2 * scale
     low[0, 0] = 0.0
     squared = (psi**2).reshape(J * L, -1)
-    supports, weights = [], []
+    supports, roots = [], []
     for b in range(J * L):
         index = np.flatnonzero(squared[b] >= _SUPPORT_THRESHOLD)
         supports.append(index)
-        weights.append(squared[b, index] * scale)
+        roots.append(np.sqrt(squared[b, index] * scale))
     power_weights = np.ascontiguousarray(squared.T * scale)
-    for a in (psi, power_weights, low, *supports, *weights):
+    for a in (psi, power_weights, low, *supports, *roots):
         a.setflags(write=False)
-    return SpectraPlan((H, W), J, L, psi, power_weights, low, tuple(supports), tuple(weights))
+    return SpectraPlan((H, W), J, L, psi, power_weights, low, tuple(supports), tuple(roots))
 
 
 _PLAN_COPIES = {}
@@ -152,7 +154,7 @@ def plan_on(plan, ops, dtype=np.float64):
             squared=move(plan.squared),
             low=move(plan.low),
             supports=tuple(move(s) for s in plan.supports),
-            weights=tuple(move(w) for w in plan.weights),
+            roots=tuple(move(w) for w in plan.roots),
         )
     return _PLAN_COPIES[key]
 
@@ -166,17 +168,21 @@ class SpectraState(NamedTuple):
     U_hat: object  # (B, C, J*L, H*W) complex: spectra of their moduli
 
 
-def _rows(U_hat, plan, b, X):
-    """On ``b``'s support: the spectra of the envelopes ``U[c, a]`` with ``j(a) <= j(b)``, then of the fields.
+def _rows(U_hat, X, plan, b, ops):
+    """On ``b``'s support, scaled by its roots: the spectra of the envelopes ``U[c, a]``, ``j(a) <= j(b)``, then the fields'.
 
     Shape (B, C * n + C, s): ``C * n`` envelope rows, ``c`` outermost, and the
     ``C`` field rows.
     """
     B, C = U_hat.shape[:2]
     n = plan.L * (b // plan.L + 1)
-    support = plan.supports[b]
-    xp = get_array_module(U_hat)
-    return xp.concatenate((U_hat[:, :, :n][..., support].reshape(B, C * n, -1), X[..., support]), axis=1)
+    support, root = plan.supports[b], plan.roots[b]
+    M = ops.xp.empty((B, C * n + C, support.shape[0]), dtype=U_hat.dtype)
+    for i in range(B):
+        for c in range(C):
+            ops.gather_support(U_hat[i, c, :n], support, root, M[i, c * n : (c + 1) * n])
+        ops.gather_support(X[i], support, root, M[i, C * n :])
+    return M
 
 
 def _real_weighted(a, weights):
@@ -229,11 +235,11 @@ def spectra_statistics(x, plan, ops, cross=True):
     for b in range(n_wavelets if cross else 0):
         # One product gives both: the rows are the envelopes' spectra, then
         # the fields'; the envelope block is R x R, the phase block R x C.
-        M = _rows(U_hat, plan, b, X)
+        M = _rows(U_hat, X, plan, b, ops)
         R = M.shape[1] - C
-        products = (M[:, :R] * plan.weights[b]) @ xp.swapaxes(M.conj(), -1, -2)
-        stats["envelope"].append(products[:, :, :R])
-        stats["phase"].append(products[:, :, R:])
+        products = ops.gram(M)
+        stats["envelope"].append(products[:, :R, :R])
+        stats["phase"].append(products[:, :R, R:])
     return stats, SpectraState(X, Z, U, U_hat)
 
 
@@ -280,23 +286,25 @@ def spectra_vjp(grads, state, plan, ops):
     for b in range(len(phase or envelope or ())):
         if (phase is None or phase[b] is None) and (envelope is None or envelope[b] is None):
             continue
-        support, w = plan.supports[b], plan.weights[b]
+        support, root = plan.supports[b], plan.roots[b]
         n = plan.L * (b // plan.L + 1)
-        M = _rows(U_hat, plan, b, X)
+        M = _rows(U_hat, X, plan, b, ops)
         R = C * n
-        # The statistics are the first R rows of P = M[:R] w M^H; with G their
-        # gradient (zero on the last C rows of the square), gM = w (G + G^H) M.
+        # The statistics are the first R rows of P = M M^H (M scaled by the
+        # roots r of the weights); with G their gradient (zero on the last C
+        # rows of the square), the unscaled rows get r (G + G^H) M.
         G = xp.zeros((B, R + C, R + C), dtype=M.dtype)
         if envelope is not None and envelope[b] is not None:
             G[:, :R, :R] = envelope[b]
         if phase is not None and phase[b] is not None:
             G[:, :R, R:] = phase[b]
-        gM = (hermitian_part(G) @ M) * w
+        gM = hermitian_part(G) @ M
         if gU_hat is None:
             gU_hat = xp.zeros((B, C, n_wavelets, HW), dtype=U_hat.dtype)
-        # The support holds each frequency once, so indexed += accumulates.
-        gU_hat[:, :, :n, support] += gM[:, :R].reshape(B, C, n, -1)
-        gX[..., support] += gM[:, R:]
+        for i in range(B):
+            for c in range(C):
+                ops.scatter_add_support(gU_hat[i, c, :n], support, gM[i, c * n : (c + 1) * n], root)
+            ops.scatter_add_support(gX[i], support, gM[i, R:], root)
     # U_hat = fft2(U), U real: gU = Re(HW ifft2(gU_hat)).
     if gU_hat is None:
         gU = xp.zeros(Z.shape, dtype=X.real.dtype)

@@ -152,3 +152,28 @@ def test_sparsity_tells_an_oscillation_from_bursts():
     # (cos holds the mirror frequency too, where the wavelet is small but not 0: a slight beat)
     assert est.transform(wave[None])[0, column] == pytest.approx(1.0, abs=1e-3)
     assert est.transform(spikes[None])[0, column] < 0.5
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_and_numpy_backends_compute_the_same_statistics_and_gradient(dtype):
+    from skscatter.synthesis._spectra import plan_on
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 2, 12, 16)).astype(dtype)
+    results = []
+    for backend in ("numpy", "numba"):
+        ops = get_fourier_ops(backend)
+        plan = plan_on(spectra_plan(12, 16, 2, 3), ops, dtype)
+        stats, state = spectra_statistics(x, plan, ops)
+        grads = _random_cotangents(stats, np.random.default_rng(4))
+        results.append((stats, spectra_vjp(grads, state, plan, ops)))
+    (s_np, g_np), (s_nb, g_nb) = results
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    for key in ("power", "sparsity"):
+        np.testing.assert_allclose(s_nb[key], s_np[key], rtol=rtol)
+    for b in range(6):
+        for key in ("phase", "envelope"):
+            scale = np.abs(s_np[key][b]).max()
+            np.testing.assert_allclose(s_nb[key][b], s_np[key][b], rtol=0, atol=rtol * scale)
+    np.testing.assert_allclose(g_nb, g_np, rtol=0, atol=rtol * np.abs(g_np).max())
+    assert g_nb.dtype == dtype
