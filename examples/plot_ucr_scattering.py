@@ -169,9 +169,9 @@ def scattering_log(params, renormalise, X_fit):
     orders = np.broadcast_to(path_order[None, :, None], columns.shape).ravel()
     parents = None
     if renormalise:
-        parent_path = np.maximum(path_parent, 0)[None, :, None]
-        parents = np.take_along_axis(columns, np.broadcast_to(parent_path, columns.shape), axis=1)
-        parents = np.where(path_parent[None, :, None] >= 0, parents, -1).ravel()
+        # The parent's column is as many paths away as the parent path is.
+        shift = (path_parent - np.arange(n_paths)) * per_path
+        parents = np.where(path_parent[None, :, None] >= 0, columns + shift[None, :, None], -1).ravel()
     log_step = FunctionTransformer(log_features, kw_args={"orders": orders, "parents": parents})
     return make_pipeline(scattering, log_step)
 
