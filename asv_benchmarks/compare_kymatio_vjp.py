@@ -23,6 +23,10 @@ From the repository root, with skscatter's environment::
 
     .venv/bin/python asv_benchmarks/compare_kymatio_vjp.py --threads 1
     .venv/bin/python asv_benchmarks/compare_kymatio_vjp.py --threads 2 --kymatio-python .kymatio-venv/bin/python
+
+``--json PATH`` adds the run to a result file (``result_file.py``): images
+per second (median wall time) of each step, and for ``vjp`` the ratio
+``kymatio fwd+bwd / vjp`` as ``ratio_to_peer``.
 """
 
 import argparse
@@ -88,6 +92,8 @@ def main():
         default=os.environ.get("SKSCATTER_KYMATIO_PYTHON", str(DEFAULT_KYMATIO_PYTHON)),
         help="interpreter with kymatio 0.3 and torch (the kymatio rows are skipped without it)",
     )
+    parser.add_argument("--json", metavar="PATH", help="also add the run to this result file")
+    parser.add_argument("--label", help="the run's label in the result file (default: its commit)")
     args = parser.parse_args()
 
     from skscatter import ScatteringTransformer
@@ -136,14 +142,32 @@ def main():
     if kymatio is not None:
         ratios["kymatio fwd+bwd / vjp"] = ("kymatio fwd+bwd", "vjp")
         ratios["kymatio fwd+bwd / (forward + vjp)"] = ("kymatio fwd+bwd", "forward", "vjp")
+    within = {}
     for label, (num, *den) in ratios.items():
-        wall, cpu = (
+        within[label] = [
             statistics.median(r[num][i] / sum(r[d][i] for d in den) for r in rounds) for i in (0, 1)
-        )
-        print(f"{label:<36} wall {wall:5.2f}   CPU {cpu:5.2f}")
+        ]
+        print(f"{label:<36} wall {within[label][0]:5.2f}   CPU {within[label][1]:5.2f}")
+    error = None
     if kymatio is not None:
-        error = np.abs(ours - theirs).max() / np.abs(theirs).max()
+        error = float(np.abs(ours - theirs).max() / np.abs(theirs).max())
         print(f"gradient vs kymatio torch: max |ours - theirs| / max |theirs| = {error:.1e}")
+    if args.json:
+        from result_file import write_result_file
+
+        results = {
+            name: {"rate": args.n / statistics.median(r[name][0] for r in rounds),
+                   "cpu_s": statistics.median(r[name][1] for r in rounds)}
+            for name in rounds[0]
+        }
+        results["vjp"].update(
+            ratio_to_peer=within.get("kymatio fwd+bwd / vjp", [None])[0],
+            over_forward=within["vjp / forward"][0],
+            max_relative_difference=error,
+        )
+        settings = {k: getattr(args, k) for k in ("n", "size", "J", "L", "threads", "rounds")}
+        write_result_file(args.json, benchmark="compare_kymatio_vjp", settings=settings, unit="img/s",
+                          results=results, label=args.label)
 
 
 if __name__ == "__main__":
