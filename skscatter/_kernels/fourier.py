@@ -67,10 +67,8 @@ class NumpyFourierOps:
     def ifft2(self, x):
         return scipy.fft.ifft2(x, workers=self.n_threads, overwrite_x=True)
 
-    def fft2(self, x):
-        # Like ifft2, free to overwrite its input: the gradient's callers
-        # transform temporaries.
-        return scipy.fft.fft2(x, workers=self.n_threads, overwrite_x=True)
+    def fft2(self, x, overwrite_x=False):
+        return scipy.fft.fft2(x, workers=self.n_threads, overwrite_x=overwrite_x)
 
     def irfft2(self, x, shape):
         return scipy.fft.irfft2(x, s=shape, workers=self.n_threads, overwrite_x=True)
@@ -242,8 +240,8 @@ class CupyFourierOps(NumpyFourierOps):
     def ifft2(self, x):
         return self._fft.ifft2(x, overwrite_x=True)
 
-    def fft2(self, x):
-        return self._fft.fft2(x, overwrite_x=True)
+    def fft2(self, x, overwrite_x=False):
+        return self._fft.fft2(x, overwrite_x=overwrite_x)
 
     def irfft2(self, x, shape):
         return self._fft.irfft2(x, s=shape, overwrite_x=True)

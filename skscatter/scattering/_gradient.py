@@ -46,7 +46,7 @@ def wavelet_adjoint(gZ, psi, k, n_cols, out, ops):
     ----------
     gZ : array of shape (R, P, M / k, n_cols / k), complex
         Gradient with respect to the ``P`` filtered, decimated maps of each
-        of ``R`` real signals.
+        of ``R`` real signals; overwritten (by its ``fft2``).
     psi : array
         The ``P`` filters in the layout of ``ops`` (``bank.psi`` rows).
     k : int
@@ -62,7 +62,7 @@ def wavelet_adjoint(gZ, psi, k, n_cols, out, ops):
     -------
     out
     """
-    return ops.filter_fold_adjoint(ops.fft2(gZ), psi, k, n_cols, out)
+    return ops.filter_fold_adjoint(ops.fft2(gZ, overwrite_x=True), psi, k, n_cols, out)
 
 
 def scattering_2d_vjp(x, g, bank, max_order, ops):
