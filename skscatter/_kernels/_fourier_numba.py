@@ -4,6 +4,11 @@
   (Hermitian extension of an rfft half spectrum, multiplication by a real
   filter, aliasing sum, scaling) into one pass per signal;
 * ``modulus`` is the complex modulus, overflow-safe for float32;
+* ``filter_fold_adjoint`` and ``modulus_adjoint`` are the adjoints of the
+  two, which the vector-Jacobian product runs backwards: the tiling of each
+  spectrum over the aliased blocks, the product by its filter, the sum over
+  filters and the Hermitian fold back to a half spectrum in one pass per
+  signal;
 * ``gather_support`` and ``scatter_add_support`` read and accumulate the
   frequencies of a support (scaled) in one pass each, where NumPy's fancy
   indexing takes two or three.
@@ -146,13 +151,71 @@ def _scatter_add_support(out, support, values, scale):
     for r in prange(out.shape[0]):
         for k in range(support.shape[0]):
             out[r, support[k]] += values[r, k] * scale[k]
+def _filter_fold_adjoint(g, filters2, k, n_cols, out):
+    # g (R, P, Mo * 2*No) interleaved spectra; filters2 (P, M * 2*n_cols)
+    # in fold-blocked order for this k; out (R, M, 2*n_half) interleaved,
+    # added to.  The transpose of _filter_fold: in blocked order each aliased
+    # block of the full spectrum is a contiguous run of Mo * 2*No values
+    # that receives filter-block times g, a long vectorisable multiply-add.
+    R, P, size = g.shape
+    M = out.shape[1]
+    n_half = out.shape[2] // 2
+    Mo, No = M // k, n_cols // k
+    width = 2 * No
+    # Where column v of a row, and column -v of the mirrored row, sit in
+    # blocked order (a row's blocks are Mo * width apart).
+    column = np.empty(n_half, dtype=np.int64)
+    mirror_column = np.empty(n_half, dtype=np.int64)
+    for v in range(n_half):
+        mv = (n_cols - v) % n_cols
+        column[v] = (v // No) * Mo * width + 2 * (v % No)
+        mirror_column[v] = (mv // No) * Mo * width + 2 * (mv % No)
+    for r in prange(R):
+        blocked = np.zeros(M * 2 * n_cols, dtype=out.dtype)
+        for p in range(P):
+            gp = g[r, p]
+            f = filters2[p]
+            for b in range(k * k):
+                acc = blocked[b * size : (b + 1) * size]
+                f_block = f[b * size : (b + 1) * size]
+                for w in range(size):
+                    acc[w] += f_block[w] * gp[w]
+        # Hermitian part, half plane: (G[u, v] + conj(G[-u, -v])) / 2.
+        o = out[r]
+        for u in range(M):
+            mu = (M - u) % M
+            row = ((u // Mo) * k * Mo + u % Mo) * width
+            mirror_row = ((mu // Mo) * k * Mo + mu % Mo) * width
+            for v in range(n_half):
+                a = row + column[v]
+                c = mirror_row + mirror_column[v]
+                o[u, 2 * v] += 0.5 * (blocked[a] + blocked[c])
+                o[u, 2 * v + 1] += 0.5 * (blocked[a + 1] - blocked[c + 1])
+
+
+def _modulus_adjoint(gu, z, out):
+    # gu (n,) real; z and out interleaved (2n,), out may be z itself.  The
+    # modulus is taken in float64, as in _modulus.  Where z = 0 the divisor
+    # becomes 1 and the result 0 (the subgradient of the modulus there),
+    # without a branch that would keep the loop from vectorising.
+    for t in prange(gu.shape[0]):
+        re = np.float64(z[2 * t])
+        im = np.float64(z[2 * t + 1])
+        magnitude = np.sqrt(re * re + im * im)
+        scale = gu[t] / (magnitude + (magnitude == 0.0))
+        out[2 * t] = re * scale
+        out[2 * t + 1] = im * scale
 
 
 filter_fold = compile_twin(_filter_fold, parallel=True, fastmath=True)
 filter_fold_serial = compile_twin(_filter_fold, parallel=False, fastmath=True)
 filter_fold_1d = compile_twin(_filter_fold_1d, parallel=True)
 filter_fold_1d_serial = compile_twin(_filter_fold_1d, parallel=False)
+filter_fold_adjoint = compile_twin(_filter_fold_adjoint, parallel=True, fastmath=True)
+filter_fold_adjoint_serial = compile_twin(_filter_fold_adjoint, parallel=False, fastmath=True)
 modulus = compile_twin(_modulus, parallel=True)
 modulus_serial = compile_twin(_modulus, parallel=False)
 gather_support = compile_twin(_gather_support, parallel=False)
 scatter_add_support = compile_twin(_scatter_add_support, parallel=False)
+modulus_adjoint = compile_twin(_modulus_adjoint, parallel=True)
+modulus_adjoint_serial = compile_twin(_modulus_adjoint, parallel=False)

@@ -137,3 +137,59 @@ def scatter_add_support(out, support, values, scale):
 def gram(M, xp):
     """``M[i] @ M[i]^H`` for each ``i``: (B, R, R)."""
     return xp.matmul(M, xp.swapaxes(M.conj(), -1, -2))
+def hermitian_half(full, xp):
+    """The half spectrum of the Hermitian part of a full ``(..., M, N)`` spectrum.
+
+    ``(G[u, v] + conj(G[-u, -v])) / 2`` for ``v <= N // 2``: the spectrum of
+    ``Re(ifft2(G))``, which is all that the gradient of a real signal keeps
+    (``irfft2`` of the result equals ``Re(ifft2(G))``).
+    """
+    M, N = full.shape[-2:]
+    n_half = N // 2 + 1
+    rows = (-xp.arange(M)) % M
+    cols = (-xp.arange(n_half)) % N
+    mirror = full[..., rows, :][..., cols]
+    return 0.5 * (full[..., :n_half] + xp.conj(mirror))
+
+
+def filter_fold_adjoint(g, filters, k, n_cols, out, xp):
+    """Add to ``out`` the half spectrum that the adjoint of :func:`filter_fold` gives a real signal.
+
+    Each spectrum ``g[r, p]`` is tiled ``k x k`` times (the adjoint of the
+    fold, without its ``1 / k**2``), multiplied by its filter and summed over
+    the filters; of the sum ``G[r]``, the half spectrum of its Hermitian part
+    is added to ``out[r]`` (see :func:`hermitian_half`).  With unnormalised
+    FFTs on both sides, ``irfft2(out)`` is then the gradient with respect to
+    the real signals of ``<ifft2(filter_fold(rfft2(x))), gz>`` for
+    ``g = fft2(gz)``: the FFT scalings cancel the fold's.
+
+    Parameters
+    ----------
+    g : array of shape (R, P, M // k, n_cols // k), complex
+    filters : array of shape (P, M, n_cols), real
+    k : int
+    n_cols : int
+    out : array of shape (R, M, n_cols // 2 + 1), complex
+        Updated in place.
+    xp : module
+
+    Returns
+    -------
+    out
+    """
+    R, P, m, n = g.shape
+    # The tiles are never materialised: the filters, cut into their k x k
+    # aliased blocks, broadcast against the spectra.
+    blocks = filters.reshape(P, k, m, k, n)
+    full = (blocks[None] * g[:, :, None, :, None, :]).sum(axis=1)
+    out += hermitian_half(full.reshape(R, k * m, k * n), xp)
+    return out
+
+
+def modulus_adjoint(gu, z, xp):
+    """Adjoint of ``u = |z|`` at ``z``: ``gz = gu * z / |z|``, 0 where ``z = 0``.
+
+    The modulus is not differentiable at 0; 0 is its subgradient there.
+    """
+    magnitude = xp.abs(z)
+    return (gu / xp.where(magnitude > 0, magnitude, xp.inf)) * z

@@ -16,6 +16,10 @@ use three more: ``gather_support`` and ``scatter_add_support`` (the
 frequencies of a support, scaled, read or accumulated) and ``gram``
 (``M @ M^H``, by BLAS ``herk`` on the numba backend: half the work of a
 general product).
+The vector-Jacobian product (:mod:`skscatter.scattering._gradient`) runs
+the same steps backwards: ``fft2``, ``filter_fold_adjoint``,
+``modulus_adjoint`` and ``irfft2``, each by the same hands as its forward
+step.
 
 The same objects serve signals (:mod:`skscatter.scattering._core_1d`):
 ``rfft``/``ifft`` along the last axis and ``filter_fold_1d`` are the 1D
@@ -68,8 +72,11 @@ class NumpyFourierOps:
     def ifft2(self, x):
         return scipy.fft.ifft2(x, workers=self.n_threads, overwrite_x=True)
 
-    def fft2(self, x):
-        return scipy.fft.fft2(x, workers=self.n_threads)
+    def fft2(self, x, overwrite_x=False):
+        return scipy.fft.fft2(x, workers=self.n_threads, overwrite_x=overwrite_x)
+
+    def irfft2(self, x, shape):
+        return scipy.fft.irfft2(x, s=shape, workers=self.n_threads, overwrite_x=True)
 
     def rfft(self, x):
         return scipy.fft.rfft(x, workers=self.n_threads)
@@ -88,6 +95,14 @@ class NumpyFourierOps:
 
     def modulus(self, z):
         return _fourier_xp.modulus(z, self.xp)
+
+    def filter_fold_adjoint(self, g, filters, k, n_cols, out):
+        """Add to ``out`` ``(R, M, n_cols/2 + 1)`` the half spectrum the adjoint of ``filter_fold`` gives."""
+        return _fourier_xp.filter_fold_adjoint(g, filters, k, n_cols, out, self.xp)
+
+    def modulus_adjoint(self, gu, z):
+        """``gu * z / |z|`` (0 where ``z = 0``): the adjoint of the modulus at ``z``."""
+        return _fourier_xp.modulus_adjoint(gu, z, self.xp)
 
     def lowpass(self, u, rows, cols):
         """``rows @ u[r] @ cols.T`` for each real map ``u[r]`` (see MorletFilterBank)."""
@@ -126,6 +141,10 @@ class NumbaFourierOps(NumpyFourierOps):
         self._filter_fold = _fourier_numba.filter_fold_serial if serial else _fourier_numba.filter_fold
         self._modulus = _fourier_numba.modulus_serial if serial else _fourier_numba.modulus
         self._filter_fold_1d = _fourier_numba.filter_fold_1d_serial if serial else _fourier_numba.filter_fold_1d
+        self._filter_fold_adjoint = (
+            _fourier_numba.filter_fold_adjoint_serial if serial else _fourier_numba.filter_fold_adjoint
+        )
+        self._modulus_adjoint = _fourier_numba.modulus_adjoint_serial if serial else _fourier_numba.modulus_adjoint
 
     def filter_fold(self, x_half, filters, k, n_cols):
         # filters: (P, M * 2 * n_cols), interleaved and fold-blocked for this k.
@@ -147,6 +166,47 @@ class NumbaFourierOps(NumpyFourierOps):
         out = np.empty((R, filters.shape[0], M // k, n_cols // k), dtype=x_half.dtype)
         P = filters.shape[0]
         self._filter_fold(_interleaved(x_half), filters, k, n_cols, _interleaved(out).reshape(R, P, -1))
+        return out
+
+    def filter_fold_adjoint(self, g, filters, k, n_cols, out):
+        # filters: (P, M * 2 * n_cols), interleaved and fold-blocked for this
+        # k, as in filter_fold; out is written in place, so it must be the
+        # contiguous complex array it claims to be.
+        R, M, n_half = out.shape
+        P = filters.shape[0]
+        if (
+            g.ndim != 4
+            or filters.ndim != 2
+            or not isinstance(k, int)
+            or k < 1
+            or M % k
+            or n_cols % k
+            or g.shape != (R, P, M // k, n_cols // k)
+            or filters.shape[1] != M * 2 * n_cols
+            or n_half != n_cols // 2 + 1
+            or out.dtype.kind != "c"
+            or g.dtype != out.dtype
+            or filters.dtype != out.real.dtype
+            or not filters.flags.c_contiguous
+            or not out.flags.c_contiguous
+        ):
+            raise ValueError(
+                f"Inconsistent spectra {g.shape} {g.dtype}, blocked filters {filters.shape} {filters.dtype}, "
+                f"output {out.shape} {out.dtype}, n_cols={n_cols} and fold k={k}."
+            )
+        g = np.ascontiguousarray(g)
+        self._filter_fold_adjoint(
+            _interleaved(g).reshape(R, P, -1), filters, k, n_cols, _interleaved(out).reshape(R, M, 2 * n_half)
+        )
+        return out
+
+    def modulus_adjoint(self, gu, z):
+        if z.dtype.kind != "c" or gu.shape != z.shape or gu.dtype != z.real.dtype:
+            raise ValueError(f"Inconsistent modulus gradient {gu.shape} {gu.dtype} for {z.shape} {z.dtype}.")
+        z = np.ascontiguousarray(z)
+        gu = np.ascontiguousarray(gu)
+        out = np.empty_like(z)
+        self._modulus_adjoint(gu.reshape(-1), _interleaved(z).reshape(-1), _interleaved(out).reshape(-1))
         return out
 
     def filter_fold_1d(self, x_half, filters, k, n):
@@ -222,8 +282,11 @@ class CupyFourierOps(NumpyFourierOps):
     def ifft2(self, x):
         return self._fft.ifft2(x, overwrite_x=True)
 
-    def fft2(self, x):
-        return self._fft.fft2(x)
+    def fft2(self, x, overwrite_x=False):
+        return self._fft.fft2(x, overwrite_x=overwrite_x)
+
+    def irfft2(self, x, shape):
+        return self._fft.irfft2(x, s=shape, overwrite_x=True)
 
     def rfft(self, x):
         return self._fft.rfft(x)

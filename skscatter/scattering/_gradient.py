@@ -5,20 +5,28 @@ For padded images ``x`` and a cotangent ``g`` shaped like the coefficients
 ``grad_x <S(x), g>`` by running the forward algorithm and then the adjoint
 of each of its steps in reverse order:
 
-========================================  =========================================
-forward step                              adjoint
-========================================  =========================================
-``S = rows @ U @ cols.T`` (low-pass)       ``gU += rows.T @ gS @ cols``
-``U = |Z|`` (modulus)                      ``gZ = gU * Z / |Z|`` (0 where ``Z = 0``)
-``Z = ifft2(W)`` on ``m x n``              ``gW = fft2(gZ) / (m n)``
-``W = fold_k(X * psi)`` (filter, decimate) ``gX += psi * tile_k(gW) / k**2``
-``X = fft2(u)`` for a real ``u``           ``gu += Re(m n ifft2(gX))``
-========================================  =========================================
+=========================================  ==============================================
+forward step                               adjoint
+=========================================  ==============================================
+``S = rows @ U @ cols.T`` (low-pass)        ``gU += rows.T @ gS @ cols``
+``U = |Z|`` (modulus)                       ``gZ = gU * Z / |Z|`` (0 where ``Z = 0``)
+``Z = ifft2(W)`` on ``m x n``               ``gW = fft2(gZ) / (m n)``
+``W = fold_k(X * psi)`` (filter, decimate)  ``gX += psi * tile_k(gW) / k**2``
+``X = fft2(u)`` for a real ``u``            ``gu += Re(M N ifft2(gX))``
+=========================================  ==============================================
 
 Complex gradients follow the convention ``gZ = dL/dRe(Z) + i dL/dIm(Z)``
 for a real loss ``L``, under which the adjoint of a complex linear map
 ``A`` is its conjugate transpose ``A^H``.  The modulus is not differentiable
 where ``Z = 0``; the subgradient 0 is used there (a set of measure zero).
+
+The last three rows run as ``fft2``, then ``ops.filter_fold_adjoint`` (tile,
+multiply, sum over filters), then ``irfft2``: the scalings ``1 / (m n)``,
+``1 / k**2`` and ``M N`` cancel (``M = k m``), and since ``u`` is real
+only the Hermitian part of ``gX`` matters, whose half spectrum
+``filter_fold_adjoint`` accumulates and ``irfft2`` inverts.  The backend
+computes these steps as it computes the forward ones (fused numba kernels,
+or array expressions on NumPy and CuPy).
 """
 
 import numpy as np
@@ -31,44 +39,30 @@ def lowpass_adjoint(gS, rows, cols, xp):
     return xp.matmul(xp.matmul(rows.T, gS), cols)
 
 
-def modulus_adjoint(gU, Z, xp):
-    """Adjoint of ``U = |Z|`` at ``Z``: ``gZ = gU * Z / |Z|``, 0 where ``Z = 0``."""
-    magnitude = xp.abs(Z)
-    scale = gU / xp.where(magnitude > 0, magnitude, xp.inf)
-    return scale * Z
-
-
-def wavelet_adjoint(gZ, psi, k, ops):
-    """Adjoint of ``Z = ifft2(fold_k(X * psi))`` with respect to the full spectrum ``X``.
+def wavelet_adjoint(gZ, psi, k, n_cols, out, ops):
+    """Adjoint of ``Z = ifft2(filter_fold(x_half, psi, k))``, added to the half spectrum ``out``.
 
     Parameters
     ----------
-    gZ : array of shape (..., P, m, n), complex
-        Gradient with respect to the ``P`` filtered, decimated maps.
-    psi : array of shape (P, k m, k n), real
+    gZ : array of shape (R, P, M / k, n_cols / k), complex
+        Gradient with respect to the ``P`` filtered, decimated maps of each
+        of ``R`` real signals; overwritten (by its ``fft2``).
+    psi : array
+        The ``P`` filters in the layout of ``ops`` (``bank.psi`` rows).
     k : int
+    n_cols : int
+        Columns of the signals' full spectra.
+    out : array of shape (R, M, n_cols // 2 + 1), complex
+        Half spectrum of the Hermitian part of the gradient with respect to
+        the full spectra, updated in place; ``ops.irfft2(out, (M, n_cols))``
+        is then the gradient with respect to the real signals.
     ops : FourierOps
 
     Returns
     -------
-    gX : array of shape (..., k m, k n), complex
-        Summed over the ``P`` filters.
+    out
     """
-    m, n = gZ.shape[-2:]
-    P = psi.shape[0]
-    # The fold averages k x k aliased blocks: its adjoint copies each value
-    # back to every block, divided by k**2 -- here by broadcasting against
-    # the filters cut into those blocks, without materialising the copies.
-    gW = ops.fft2(gZ) * (1.0 / (m * n * k * k))
-    blocks = psi.reshape(P, k, m, k, n)
-    gX = (blocks * gW[..., :, None, :, None, :]).sum(axis=-5)
-    return gX.reshape(*gX.shape[:-4], k * m, k * n)
-
-
-def spectrum_adjoint(gX, ops):
-    """Adjoint of ``X = fft2(u)`` for a real ``u``: ``gu = Re(m n ifft2(gX))``."""
-    m, n = gX.shape[-2:]
-    return (m * n) * ops.ifft2(gX).real
+    return ops.filter_fold_adjoint(ops.fft2(gZ, overwrite_x=True), psi, k, n_cols, out)
 
 
 def scattering_2d_vjp(x, g, bank, max_order, ops):
@@ -81,11 +75,12 @@ def scattering_2d_vjp(x, g, bank, max_order, ops):
     g : array of shape (B, n_paths, H', W')
         Cotangent, in the layout of the coefficients.
     bank : MorletFilterBank
-        Plain-layout filters (``filter_bank``) as arrays of ``ops.xp``.
+        Filters in the layout and on the device of ``ops``
+        (:func:`skscatter.scattering._filter_bank.filter_bank_for`).
     max_order : {1, 2}
     ops : FourierOps
-        Operations of a plain-layout backend ("numpy" or "cupy"), whose
-        forward steps are exactly the transform's.
+        Operations of any backend; its forward steps are exactly the
+        transform's.
 
     Returns
     -------
@@ -101,32 +96,31 @@ def scattering_2d_vjp(x, g, bank, max_order, ops):
 
     gx = average_adjoint(g[:, 0], 0)
     x_half = ops.rfft2(x)
-    gX = xp.zeros((B, M, N), dtype=x_half.dtype)
+    gX_half = xp.zeros_like(x_half)
     first_child = 1 + J * L
     for j1 in range(J):
         k1 = 2**j1
         m1, n1 = M // k1, N // k1
-        psi1 = bank.psi[0][j1 * L : (j1 + 1) * L]  # (L, M, N)
+        psi1 = bank.psi[0][j1 * L : (j1 + 1) * L]
         Z1 = ops.ifft2(ops.filter_fold(x_half, psi1, k1, N))  # (B, L, m1, n1)
         gU1 = average_adjoint(g[:, 1 + j1 * L : 1 + (j1 + 1) * L], j1)
         if max_order >= 2 and j1 < J - 1:
-            U1_half = ops.rfft2(xp.abs(Z1)).reshape(B * L, m1, n1 // 2 + 1)
-            gU1_hat = xp.zeros((B, L, m1, n1), dtype=U1_half.dtype)
+            U1_half = ops.rfft2(ops.modulus(Z1)).reshape(B * L, m1, n1 // 2 + 1)
+            gU1_half = xp.zeros_like(U1_half)
             n_children = L * (J - 1 - j1)
             for j2 in range(j1 + 1, J):
                 k2 = 2 ** (j2 - j1)
-                m2, n2 = m1 // k2, n1 // k2
-                psi2 = bank.psi[j1][j2 * L : (j2 + 1) * L]  # (L, m1, n1)
-                Z2 = ops.ifft2(ops.filter_fold(U1_half, psi2, k2, n1)).reshape(B, L, L, m2, n2)
+                psi2 = bank.psi[j1][j2 * L : (j2 + 1) * L]
+                Z2 = ops.ifft2(ops.filter_fold(U1_half, psi2, k2, n1))  # (B * L, L, m1 / k2, n1 / k2)
                 t1, t2 = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
                 index = first_child + t1 * n_children + (j2 - j1 - 1) * L + t2
-                gS2 = g[:, xp.asarray(index.ravel())].reshape(B, L, L, *g.shape[2:])
-                gZ2 = modulus_adjoint(average_adjoint(gS2, j2), Z2, xp)
-                gU1_hat += wavelet_adjoint(gZ2, psi2, k2, ops)
+                gS2 = g[:, xp.asarray(index.ravel())].reshape(B * L, L, *g.shape[2:])
+                gZ2 = ops.modulus_adjoint(average_adjoint(gS2, j2), Z2)
+                wavelet_adjoint(gZ2, psi2, k2, n1, gU1_half, ops)
             first_child += L * n_children
-            gU1 = gU1 + spectrum_adjoint(gU1_hat, ops)
-        gX += wavelet_adjoint(modulus_adjoint(gU1, Z1, xp), psi1, k1, ops)
-    gx = gx + spectrum_adjoint(gX, ops)
+            gU1 = gU1 + ops.irfft2(gU1_half, (m1, n1)).reshape(B, L, m1, n1)
+        wavelet_adjoint(ops.modulus_adjoint(gU1, Z1), psi1, k1, N, gX_half, ops)
+    gx = gx + ops.irfft2(gX_half, (M, N))
     return gx.astype(x.dtype, copy=False)
 
 

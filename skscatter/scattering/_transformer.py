@@ -472,19 +472,20 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         cotangent = _validate_cotangent(cotangent, X.shape[0], model.n_features_out, out_xp)
         dtype = working_dtype(X)
         n = X.shape[0]
-        # The numba kernels are forward-only: on the CPU the gradient runs
-        # the array-expression path, whose forward steps are the same function.
-        grad_backend = "cupy" if backend == "cupy" else "numpy"
         plan = plan_execution(
             n,
-            backend=grad_backend,
+            backend=backend,
             n_jobs=self.n_jobs,
             batch_size=self.batch_size,
-            # The forward maps are kept for the backward pass: ~3x a transform's.
-            bytes_per_sample=3 * _bytes_per_sample(model, 8, "numpy"),
-            max_batch=64,
+            # The forward maps of one scale at a time are kept for the backward
+            # pass, beside the adjoint's: tracemalloc puts the peak within the
+            # transform's estimate, whose allocator slack (2x) this keeps.
+            bytes_per_sample=_bytes_per_sample(model, dtype.itemsize, backend),
+            # The backward pass reads the forward's maps again: batches
+            # small enough for them to stay in cache pay.
+            max_batch=16,
         )
-        ops = get_fourier_ops(grad_backend, plan.threads)
+        ops = get_fourier_ops(backend, plan.threads)
 
         def gradient(start, stop):
             images = _channel_images(X[start:stop], model, ops, dtype)
@@ -495,7 +496,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
             return _to_input_layout(grad, model)
 
         result = out_xp.empty(X.shape, dtype=dtype)
-        for start, stop, block in plan.run(gradient, numba_parallel=False):
+        for start, stop, block in plan.run(gradient, numba_parallel=plan.threads > 1):
             result[start:stop] = block if out_xp is ops.xp else to_host(block)
         return result.reshape(input_shape)
 
@@ -558,7 +559,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         rng = check_random_state(random_state)
         # One image at a time through the core functions (no per-call
         # validation): L-BFGS calls the loss hundreds of times.
-        ops = get_fourier_ops("cupy" if self.backend == "cupy" else "numpy", 1)
+        ops = get_fourier_ops(resolve_backend(self.backend, Xt, owner=type(self).__name__), 1)
         n_in = self.n_features_in_
 
         def loss(flat, target):

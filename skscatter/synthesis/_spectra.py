@@ -43,7 +43,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._backend import get_array_module
 from ..scattering._filter_bank import _wave_orientation, gaussian_2d, morlet_2d
 
 # Frequencies where psi_b**2 is below this (psi peaks at ~1) are left out of

@@ -25,6 +25,53 @@ def test_filter_fold_kernels_match_array_expressions(dtype, M, N, k, global_rand
         np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape, k", [((8, 12), 4), ((6, 5), 1), ((12, 8), 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_adjoint_kernels_equal_the_array_expressions(shape, k, dtype, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    M, N = shape
+    R, P = 3, 4
+    plain = rng.normal(size=(P, M, N)).astype(dtype)
+    # The numba kernels read the filters interleaved and in fold-blocked order.
+    blocked = fold_blocked(np.repeat(plain, 2, axis=-1), k)
+    ctype = np.result_type(dtype, np.complex64)
+    g = (rng.normal(size=(R, P, M // k, N // k)) + 1j * rng.normal(size=(R, P, M // k, N // k))).astype(ctype)
+    start = scipy.fft.rfft2(rng.normal(size=(R, M, N))).astype(ctype)
+    ops = [get_fourier_ops(name, threads) for name, threads in [("numpy", 1), ("numba", 1), ("numba", 2)]]
+    expected = ops[0].filter_fold_adjoint(g, plain, k, N, start.copy())
+    z = g.copy()
+    z[0, 0, 0, 0] = 0  # the subgradient 0 where the modulus is not differentiable
+    gu = rng.normal(size=z.shape).astype(dtype)
+    expected_modulus = ops[0].modulus_adjoint(gu, z)
+    assert expected_modulus[0, 0, 0, 0] == 0
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-5)
+    for numba_ops in ops[1:]:
+        got = numba_ops.filter_fold_adjoint(g, blocked, k, N, start.copy())
+        np.testing.assert_allclose(got, expected, **tol)
+        np.testing.assert_allclose(numba_ops.modulus_adjoint(gu, z), expected_modulus, **tol)
+    with pytest.raises(ValueError, match="Inconsistent spectra"):
+        ops[1].filter_fold_adjoint(g, blocked, k, N, start[:, :, :-1].copy())
+    with pytest.raises(ValueError, match="Inconsistent spectra"):
+        ops[1].filter_fold_adjoint(g, plain, k, N, start.copy())
+    with pytest.raises(ValueError, match="Inconsistent modulus gradient"):
+        ops[1].modulus_adjoint(gu[:1], z)
+
+
+def test_hermitian_half_is_the_spectrum_of_the_real_part(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    for M, N in [(6, 8), (5, 7), (4, 1)]:
+        G = rng.normal(size=(2, M, N)) + 1j * rng.normal(size=(2, M, N))
+        half = _fourier_xp.hermitian_half(G, np)
+        np.testing.assert_allclose(np.fft.irfft2(half, s=(M, N)), np.fft.ifft2(G).real, atol=1e-12)
+
+
+def test_modulus_adjoint_kernel_is_overflow_safe():
+    z = np.array([3e38 + 3e38j, 3 + 4j, 0], dtype=np.complex64)
+    gu = np.array([2, 5, 7], dtype=np.float32)
+    out = get_fourier_ops("numba", 1).modulus_adjoint(gu, z)
+    np.testing.assert_allclose(out, [np.sqrt(2) * (1 + 1j), 3 + 4j, 0], rtol=1e-6)
+
+
 def test_hermitian_full_rebuilds_the_fft2(global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     for M, N in [(6, 8), (5, 7), (4, 1)]:

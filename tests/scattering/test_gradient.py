@@ -9,15 +9,12 @@ from sklearn.datasets import load_digits
 from skscatter import ScatteringTransformer
 from skscatter._kernels.fourier import get_fourier_ops
 from skscatter.scattering._core import pad_images
-from skscatter.scattering._filter_bank import filter_bank
-from skscatter.scattering._gradient import (
-    lowpass_adjoint,
-    pad_images_adjoint,
-    spectrum_adjoint,
-    wavelet_adjoint,
-)
+from skscatter.scattering._filter_bank import filter_bank, filter_bank_for
+from skscatter.scattering._gradient import lowpass_adjoint, pad_images_adjoint, wavelet_adjoint
 
 OPS = get_fourier_ops("numpy", 1)
+# Every CPU backend's adjoint steps, serial and threaded.
+CPU_OPS = [OPS, get_fourier_ops("numba", 1), get_fourier_ops("numba", 2)]
 
 
 def _complex(rng, shape):
@@ -50,20 +47,20 @@ def test_each_linear_step_is_adjoint_to_its_forward(seed, J, H, W):
     lhs = _inner(OPS.lowpass(v, rows, cols), w)
     assert lhs == pytest.approx(_inner(v, lowpass_adjoint(w, rows, cols, np)), rel=1e-12, abs=1e-12)
 
-    # Wavelet filtering, folding by k = 2**j and inverse FFT, from the full spectrum.
-    j = J - 1
-    k = 2**j
-    psi = bank.psi[0][j * 2 : (j + 1) * 2]
-    V = _complex(rng, (1, M, N))
-    Wz = _complex(rng, (1, 2, M // k, N // k))
-    folded = (V[:, None] * psi[None]).reshape(1, 2, k, M // k, k, N // k).mean(axis=(2, 4))
-    lhs = _inner(np.fft.ifft2(folded), Wz)
-    assert lhs == pytest.approx(_inner(V, wavelet_adjoint(Wz, psi, k, OPS)), rel=1e-10, abs=1e-12)
-
-    # The spectrum of a real map.
-    v, Wc = rng.normal(size=(M, N)), _complex(rng, (M, N))
-    lhs = _inner(np.fft.fft2(v), Wc)
-    assert lhs == pytest.approx(_inner(v, spectrum_adjoint(Wc, OPS)), rel=1e-10, abs=1e-12)
+    # Wavelet filtering, folding by k and inverse FFT, from the real maps at
+    # resolution r (r = 1: the second order's), on every CPU backend.
+    for r in range(max(J - 1, 1)):
+        j = J - 1
+        k = 2 ** (j - r)
+        m, n = M // 2**r, N // 2**r
+        v = rng.normal(size=(2, m, n))
+        Wz = _complex(rng, (2, 2, m // k, n // k))
+        for ops in CPU_OPS:
+            psi = filter_bank_for(ops, M, N, J, 2, np.float64).psi[r][j * 2 : (j + 1) * 2]
+            lhs = _inner(ops.ifft2(ops.filter_fold(ops.rfft2(v), psi, k, n)), Wz)
+            half = wavelet_adjoint(Wz.copy(), psi, k, n, np.zeros((2, m, n // 2 + 1), complex), ops)
+            rhs = _inner(v, ops.irfft2(half, (m, n)))
+            assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-12), ops.name
 
 
 # -- the whole product against central finite differences ----------------------
@@ -112,6 +109,31 @@ def test_vjp_of_flat_input_and_float32(global_random_seed):
     # Rows are independent: one sample's gradient does not depend on the others.
     np.testing.assert_allclose(est.vjp(X[1:2], w[1:2]), grad[1:2], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(est.set_params(n_jobs=2, batch_size=1).vjp(X, w), grad, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "params, shape",
+    [
+        (dict(J=3, L=3), (2, 20, 17, 3)),
+        (dict(J=2, L=4, output="mean", log=True), (3, 16, 16)),
+        (dict(J=1, L=2, max_order=1, channel_layout="first"), (2, 2, 5, 7)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_vjp_equals_the_array_expressions(params, shape, dtype, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    X = rng.normal(size=shape).astype(dtype)
+    est = ScatteringTransformer(backend="numpy", **params).fit(X)
+    w = rng.normal(size=est.transform(X).shape).astype(dtype)
+    expected = est.vjp(X, w)
+    assert expected.dtype == dtype
+    scale = np.abs(expected).max()
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    # Serial kernels; threaded kernels in one batch; batches side by side.
+    for execution in [dict(n_jobs=1), dict(n_jobs=2, batch_size=64), dict(n_jobs=2, batch_size=1)]:
+        got = est.set_params(backend="numba", **execution).vjp(X, w)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=0, atol=tol * scale, err_msg=str(execution))
 
 
 def test_vjp_refuses_a_cotangent_of_the_wrong_shape_or_not_finite():
