@@ -47,6 +47,14 @@ _MAX_PERIODS = 5
 _GAUSSIAN_EXPONENT = 92.0
 # Amplitude below which phi's tail may be cut: it sets the padding.
 _SUPPORT_CRITERION = 1e-3
+# Where the l1 norm of a filter has a closed form: Gaussians
+# narrow enough that the periods left out of a spectrum weigh below
+# exp(-1 / (2 * 0.1**2)) = exp(-50) of it, and wavelets whose low-pass
+# correction is zero (see _closed_form_norms).
+_CLOSED_FORM_SIGMA = 0.1
+# A norm summed in time costs a cosine per sample, a real FFT a few passes
+# over the row: past this share of the row, the FFT is cheaper.
+_TIME_NORM_SHARE = 0.25
 
 
 class Morlet1DBank(NamedTuple):
@@ -113,52 +121,96 @@ def _periods(sigma):
     return min(int(math.ceil(math.sqrt(-2.0 * sigma**2 * math.log(_PERIOD_EPS)) + 1)), _MAX_PERIODS)
 
 
-def _periodised_gaussian(n, centre, sigma, P):
-    """Mean over the periods ``1 - P .. P - 1`` of a Gaussian sampled at ``i / n + p``.
+def _windows(n, centres, sigmas, periods):
+    """First and last + 1 bin, on the unfolded axis, where each row's Gaussian is evaluated.
 
-    Only the bins where the Gaussian exceeds ``exp(-_GAUSSIAN_EXPONENT)``
-    of its peak are evaluated: the narrow wavelets cover a few bins of the
-    ``2 P - 1`` periods, and the rest would be exponentials of nothing.
-    Periods are added in increasing order, as a mean over rows would.
+    Bins are the samples ``i / n + p`` numbered ``p * n + i``, over the
+    periods ``1 - P .. P - 1``, where the Gaussian exceeds
+    ``exp(-_GAUSSIAN_EXPONENT)`` of its peak: the narrow wavelets cover a few
+    bins of the ``2 P - 1`` periods, and the rest would be exponentials of
+    nothing.
     """
-    reach = math.sqrt(2.0 * _GAUSSIAN_EXPONENT) * sigma
-    lo = max(int(math.ceil((centre - reach) * n)), (1 - P) * n)
-    hi = min(int(math.floor((centre + reach) * n)) + 1, P * n)
-    out = np.zeros(n)
-    if lo >= hi:
-        return out
-    # The arithmetic of sampling the whole range, on the window only.
-    values = np.exp(-((np.arange(lo, hi, dtype=np.float64) / n - centre) ** 2) / (2 * sigma**2))
-    for p in range(1 - P, P):
-        a, b = max(lo, p * n), min(hi, (p + 1) * n)
-        if a < b:
-            out[a - p * n : b - p * n] += values[a - lo : b - lo]
-    return out / (2 * P - 1)
+    reach = math.sqrt(2.0 * _GAUSSIAN_EXPONENT) * sigmas
+    lo = np.maximum(np.ceil((centres - reach) * n).astype(np.int64), (1 - periods) * n)
+    hi = np.minimum(np.floor((centres + reach) * n).astype(np.int64) + 1, periods * n)
+    return lo, np.maximum(hi, lo)
 
 
-def _morlet_unnormalised(n, xi, sigma, lows=None):
-    """:func:`morlet_1d` before its l1 normalisation; ``lows`` caches low-pass Gaussians by ``sigma``."""
-    P = _periods(sigma)
-    if P == 1:
-        # One period: the low-pass is centred on fftfreq's signed frequencies.
-        low = np.exp(-(np.fft.fftfreq(n) ** 2) / (2 * sigma**2))
-        if not xi:
-            return low
-        gabor = np.exp(-((np.arange(n, dtype=np.float64) / n - xi) ** 2) / (2 * sigma**2))
-        return gabor - (gabor[0] / low[0]) * low
-    if xi:
-        gabor = _periodised_gaussian(n, xi, sigma, P)
-        if gabor[0] == 0:
-            # Far from zero frequency the wavelet has a zero mean already:
-            # the correction below would subtract 0 * low.
-            return gabor
-    lows = {} if lows is None else lows
-    low = lows.get(sigma)
-    if low is None:
-        low = lows[sigma] = _periodised_gaussian(n, 0.0, sigma, P)
+def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors):
+    """``filters[rows[i]] += factors[i] * exp(-(k / n - centres[i])**2 / (2 sigmas[i]**2))`` on each window, folded.
+
+    The windows ``k = lo[i] .. hi[i] - 1`` of all rows are evaluated in one
+    expression per period and added onto ``[0, 1)`` one period at a time, in
+    increasing order, as a sum over the periods would; within a period
+    every bin of a row comes once, so a fancy-indexed ``+=`` adds them all.
+    """
+    n = filters.shape[1]
+    flat = filters.reshape(-1)
+    for p in range(int(lo.min()) // n, -(-int(hi.max()) // n)):
+        start, stop = np.maximum(lo, p * n), np.minimum(hi, (p + 1) * n)
+        counts = np.maximum(stop - start, 0)
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        # Bin of each sample on the unfolded axis: start, start + 1, ... in each window.
+        k = np.arange(total)
+        k += np.repeat(start - (np.cumsum(counts) - counts), counts)
+        # In place: the windows of a wide second-order bank hold ~10**5 samples.
+        values = k / n
+        values -= np.repeat(centres, counts)
+        np.square(values, out=values)
+        values /= np.repeat(2 * sigmas**2, counts)
+        np.negative(values, out=values)
+        np.exp(values, out=values)
+        values *= np.repeat(factors, counts)
+        k += np.repeat(rows * n - p * n, counts)
+        flat[k] += values
+
+
+def _at_zero_frequency(n, centres, sigmas, lo, hi):
+    """Each row's periodised Gaussian at bin 0: the periods whose sample ``p`` is in its window."""
+    p = np.arange(1 - _MAX_PERIODS, _MAX_PERIODS)
+    inside = (lo[:, None] <= p * n) & (p * n < hi[:, None])
+    return np.where(inside, np.exp(-((p - centres[:, None]) ** 2) / (2 * sigmas[:, None] ** 2)), 0.0).sum(axis=1)
+
+
+def _time_widths(n, sigmas):
+    # Half-width in samples of the time Gaussians, where they exceed
+    # exp(-_GAUSSIAN_EXPONENT) of their peak, within half a period.
+    reach = np.ceil(math.sqrt(2.0 * _GAUSSIAN_EXPONENT) / (2 * math.pi * sigmas))
+    return np.minimum(reach, (n - 1) // 2).astype(np.int64)
+
+
+def _time_norms(n, xis, sigmas, kappas):
+    """l1 norms in time of ``G - kappa L`` from their closed form in time (see :func:`_morlet_bank`).
+
+    ``sqrt(2 pi) sigma exp(-2 pi**2 sigma**2 t**2) |exp(2 i pi xi t) - kappa|``
+    summed over the samples ``|t| < n / 2`` where the Gaussian is not
+    negligible.
+    """
+    widths = _time_widths(n, sigmas)
+    counts = 2 * widths + 1
+    rows = np.repeat(np.arange(len(counts)), counts)
+    t = (np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts + widths, counts)).astype(np.float64)
+    modulus = np.repeat(2 * math.pi * xis, counts)
+    modulus *= t
+    np.cos(modulus, out=modulus)
+    modulus *= np.repeat(-2 * kappas, counts)
+    modulus += np.repeat(1 + kappas**2, counts)
+    np.sqrt(modulus, out=modulus)
+    np.square(t, out=t)
+    t *= np.repeat(-2 * math.pi**2 * sigmas**2, counts)
+    modulus *= np.exp(t, out=t)
+    return math.sqrt(2 * math.pi) * sigmas * np.bincount(rows, weights=modulus, minlength=len(counts))
+
+
+def _one_period_morlet(n, xi, sigma):
+    # A Gaussian so narrow that one period holds it (P == 1): the low-pass is
+    # centred on fftfreq's signed frequencies.
+    low = np.exp(-(np.fft.fftfreq(n) ** 2) / (2 * sigma**2))
     if not xi:
         return low
-    # Minus the multiple of the low-pass that gives the wavelet a zero mean.
+    gabor = np.exp(-((np.arange(n, dtype=np.float64) / n - xi) ** 2) / (2 * sigma**2))
     return gabor - (gabor[0] / low[0]) * low
 
 
@@ -178,12 +230,57 @@ def _l1_in_time(filters_hat):
 
 
 def _morlet_bank(n, xis, sigmas):
-    """``np.stack([morlet_1d(n, xi, sigma) ...])``, normalised in one batch."""
-    filters = np.empty((len(xis), n))
-    lows = {}  # the wavelets below the elbow share one bandwidth
-    for row, xi, sigma in zip(filters, xis, sigmas):
-        row[:] = _morlet_unnormalised(n, xi, sigma, lows)
-    filters /= _l1_in_time(filters)[:, None]
+    """``np.stack([morlet_1d(n, xi, sigma) ...])``, built and normalised in one batch.
+
+    Each row is ``G - kappa L``: ``G`` the Gaussian of width ``sigma``
+    around ``xi`` summed over periods, ``L`` the same around 0 and ``kappa
+    = G[0] / L[0]`` (0 for the low-pass rows), divided by its l1 norm in
+    time.  Both are known before any row is built, so the samples of every
+    window are added to the bank already divided, and bins outside the
+    windows are never written.  The norms come from time: a Gaussian
+    periodised in frequency is, in time, a sampled Gaussian of width
+    ``1 / (2 pi sigma)`` periodised over ``n`` samples (Poisson summation),
+    so ``L`` is positive there (its norm is ``L[0]``), ``G`` is the same
+    times ``exp(2 i pi xi t)``, and the norm of ``G - kappa L`` is a sum over
+    the time window of that Gaussian (``L[0]`` when ``kappa`` is 0).  This
+    holds while the time Gaussian does not overlap its own periodic copies
+    and the periods left out of the spectrum are negligible.  The rows where
+    either fails (the widest wavelets, short signals), and those whose time
+    window is long enough that an FFT is cheaper, are normalised with one
+    real FFT each once built.
+    """
+    centres = np.array([xi if xi else 0.0 for xi in xis], dtype=np.float64)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    periods = np.array([_periods(s) for s in sigmas.tolist()], dtype=np.int64)
+    zeros = np.zeros(len(centres))
+    lo, hi = _windows(n, centres, sigmas, periods)
+    low_lo, low_hi = _windows(n, zeros, sigmas, periods)
+    low_at_zero = _at_zero_frequency(n, zeros, sigmas, low_lo, low_hi)
+    several = periods > 1
+    kappa = np.where(several & (centres != 0), _at_zero_frequency(n, centres, sigmas, lo, hi) / low_at_zero, 0.0)
+    # Half a period in time is many widths: the time Gaussian there, and
+    # what it overlaps with its copies, is below exp(-46) (1e-20) of its peak.
+    apart = (math.pi * n * sigmas) ** 2 / 2 >= _GAUSSIAN_EXPONENT / 2
+    closed = several & (sigmas <= _CLOSED_FORM_SIGMA) & ((centres == 0) | apart)
+    closed &= (kappa == 0) | (2 * _time_widths(n, sigmas) + 1 <= n * _TIME_NORM_SHARE)
+    norms = np.where(closed, low_at_zero, 1.0)
+    in_time = np.flatnonzero(closed & (kappa != 0))
+    if in_time.size:
+        norms[in_time] = _time_norms(n, centres[in_time], sigmas[in_time], kappa[in_time])
+    filters = np.zeros((len(centres), n))
+    _add_gaussians(filters, np.arange(len(centres)), centres, sigmas, lo, hi, 1 / norms)
+    fix = np.flatnonzero(kappa != 0)
+    if fix.size:
+        # Minus kappa times the low-pass of the same width.
+        _add_gaussians(filters, fix, zeros[fix], sigmas[fix], low_lo[fix], low_hi[fix], -(kappa / norms)[fix])
+    rest = np.flatnonzero(~closed)
+    if rest.size:
+        part = filters[rest]
+        for r, row in zip(rest, part):
+            if periods[r] == 1:
+                row[:] = _one_period_morlet(n, centres[r], sigmas[r])
+        part /= _l1_in_time(part)[:, None]
+        filters[rest] = part
     return filters
 
 
@@ -317,10 +414,17 @@ def padding(length, T):
     return padded, (padded - length) // 2, short
 
 
-def _fold_sum(filter_hat, k):
-    # The filter of a signal decimated by 2**k: its aliased copies summed.
-    n = filter_hat.shape[-1]
-    return filter_hat.reshape(*filter_hat.shape[:-1], 2**k, n // 2**k).sum(axis=-2)
+def _folds(filter_hat, k_max):
+    """The filters of a signal decimated by ``2**k``, ``k = 0 .. k_max``: their aliased copies summed.
+
+    Each level folds the previous one in half, so all of them cost what the
+    first fold would.
+    """
+    levels = [filter_hat]
+    for _ in range(k_max):
+        half = levels[-1].shape[-1] // 2
+        levels.append(levels[-1][..., :half] + levels[-1][..., half:])
+    return levels
 
 
 def _readonly(a):
@@ -367,8 +471,8 @@ def morlet_1d_bank(length, J, Q1, Q2, T, oversampling):
     # the low-pass sees (see skscatter.scattering._core_1d).
     k1s = sorted({max(min(j, log2_T) - oversampling, 0) for j in j1})
     k_max = max(int(math.log2(N)), 0)
-    psi2 = tuple(_readonly(_fold_sum(psi2_full, k)) if k in k1s else None for k in range(max(k1s) + 1))
-    phi = tuple(_readonly(_fold_sum(phi_full, k)) for k in range(min(max(log2_T, 0), k_max) + 1))
+    psi2 = tuple(_readonly(a) if k in k1s else None for k, a in enumerate(_folds(psi2_full, max(k1s))))
+    phi = tuple(_readonly(a) for a in _folds(phi_full, min(max(log2_T, 0), k_max)))
     start, stop = [pad_left], [pad_left + length]
     for _ in range(max(log2_T, J)):
         # Conservative: a sample that holds any part of the signal is kept.
@@ -401,23 +505,44 @@ def morlet_1d_bank(length, J, Q1, Q2, T, oversampling):
 _NEGLIGIBLE = 1e-20
 
 
-def band_window(filter_hat):
-    """``(start, width)`` of the smallest circular window outside which ``filter_hat`` is negligible.
+def band_windows(filters_hat):
+    """``(starts, widths)``: for each row, the smallest circular window outside which it is negligible.
+
+    The window is the complement of the largest circular gap between the
+    row's frequencies above ``_NEGLIGIBLE`` of its peak (the first such gap
+    on ties); ``(0, 0)`` for a row of zeros.  All rows at once: the gaps of
+    every row are one array, and each row's largest is found by one
+    ``maximum.reduceat``.
 
     Examples
     --------
-    >>> band_window(np.array([1.0, 0, 0, 0, 0, 0, 0.5, 2.0]))
-    (6, 3)
+    >>> band_windows(np.array([[1.0, 0, 0, 0, 0, 0, 0.5, 2.0], [0, 0, 3.0, 0, 1.0, 0, 0, 0]]))
+    (array([6, 2]), array([3, 3]))
     """
-    n = filter_hat.shape[0]
-    keep = np.flatnonzero(np.abs(filter_hat) > _NEGLIGIBLE * np.abs(filter_hat).max(initial=0.0))
-    if keep.size == 0:
-        return 0, 0
-    # The window is the complement of the largest circular gap between kept frequencies.
-    gaps = np.diff(np.append(keep, keep[0] + n))
-    largest = int(np.argmax(gaps))
-    start = int(keep[(largest + 1) % keep.size])
-    return start, n - int(gaps[largest]) + 1
+    n_rows, n = filters_hat.shape
+    magnitude = np.abs(filters_hat)
+    keep = magnitude > _NEGLIGIBLE * magnitude.max(axis=1, initial=0.0, keepdims=True)
+    rows, bins = np.nonzero(keep)  # by row, then by frequency
+    starts = np.zeros(n_rows, dtype=np.int64)
+    widths = np.zeros(n_rows, dtype=np.int64)
+    if bins.size == 0:
+        return starts, widths
+    counts = np.bincount(rows, minlength=n_rows)
+    kept = np.flatnonzero(counts)
+    first = (np.cumsum(counts) - counts)[kept]
+    last = first + counts[kept] - 1
+    # The gap after each kept frequency: to the next one, or around to the row's first.
+    gaps = np.empty(bins.size, dtype=np.int64)
+    gaps[:-1] = np.diff(bins)
+    gaps[last] = bins[first] + n - bins[last]
+    # Largest gap per row, the first one on ties: gap and reversed position in one key.
+    m = bins.size
+    best = np.maximum.reduceat(gaps * m + (m - 1 - np.arange(m)), first)
+    largest = m - 1 - best % m
+    after = np.where(largest == last, first, largest + 1)
+    starts[kept] = bins[after]
+    widths[kept] = n - best // m + 1
+    return starts, widths
 
 
 _CONVERTED = {}
@@ -444,8 +569,7 @@ def filters_for(ops, bank, dtype):
         a = np.ascontiguousarray(np.atleast_2d(a), dtype=dtype)
         if ops.filter_layout == "blocked":
             a.setflags(write=False)
-            windows = np.asarray([band_window(f) for f in a], dtype=np.int64).reshape(-1, 2)
-            return BandFilters(a, np.ascontiguousarray(windows[:, 0]), np.ascontiguousarray(windows[:, 1]))
+            return BandFilters(a, *band_windows(a))
         if ops.device is None:
             a.setflags(write=False)
             return a
