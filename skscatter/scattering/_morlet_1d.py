@@ -52,8 +52,9 @@ _SUPPORT_CRITERION = 1e-3
 # exp(-1 / (2 * 0.1**2)) = exp(-50) of it, and wavelets whose low-pass
 # correction is zero (see _closed_form_norms).
 _CLOSED_FORM_SIGMA = 0.1
-# A norm summed in time costs a cosine per sample, a real FFT a few passes
-# over the row: past this share of the row, the FFT is cheaper.
+# A norm summed in time costs a cosine per sample (half the time window), a
+# real FFT a few passes over the row: past this share of the row, the FFT
+# is cheaper.
 _TIME_NORM_SHARE = 0.25
 
 
@@ -115,10 +116,11 @@ class Morlet1DBank(NamedTuple):
         return self.stop[k] - self.start[k]
 
 
-def _periods(sigma):
-    # Frequency periods on each side of [0, 1) so that the Gaussian of width
-    # sigma left out is below _PERIOD_EPS.
-    return min(int(math.ceil(math.sqrt(-2.0 * sigma**2 * math.log(_PERIOD_EPS)) + 1)), _MAX_PERIODS)
+def _periods(sigmas):
+    # Frequency periods on each side of [0, 1) so that the Gaussians of
+    # widths sigmas left out are below _PERIOD_EPS.
+    reach = np.sqrt(-2.0 * np.square(sigmas) * math.log(_PERIOD_EPS))
+    return np.minimum(np.ceil(reach + 1), _MAX_PERIODS).astype(np.int64)
 
 
 def _windows(n, centres, sigmas, periods):
@@ -186,12 +188,12 @@ def _time_norms(n, xis, sigmas, kappas):
 
     ``sqrt(2 pi) sigma exp(-2 pi**2 sigma**2 t**2) |exp(2 i pi xi t) - kappa|``
     summed over the samples ``|t| < n / 2`` where the Gaussian is not
-    negligible.
+    negligible; the terms are even in ``t``, so over ``t >= 0`` and doubled.
     """
     widths = _time_widths(n, sigmas)
-    counts = 2 * widths + 1
+    counts = widths + 1
     rows = np.repeat(np.arange(len(counts)), counts)
-    t = (np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts + widths, counts)).astype(np.float64)
+    t = (np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)).astype(np.float64)
     modulus = np.repeat(2 * math.pi * xis, counts)
     modulus *= t
     np.cos(modulus, out=modulus)
@@ -201,7 +203,8 @@ def _time_norms(n, xis, sigmas, kappas):
     np.square(t, out=t)
     t *= np.repeat(-2 * math.pi**2 * sigmas**2, counts)
     modulus *= np.exp(t, out=t)
-    return math.sqrt(2 * math.pi) * sigmas * np.bincount(rows, weights=modulus, minlength=len(counts))
+    doubled = 2 * np.bincount(rows, weights=modulus, minlength=len(counts)) - np.abs(1 - kappas)
+    return math.sqrt(2 * math.pi) * sigmas * doubled
 
 
 def _one_period_morlet(n, xi, sigma):
@@ -251,7 +254,7 @@ def _morlet_bank(n, xis, sigmas):
     """
     centres = np.array([xi if xi else 0.0 for xi in xis], dtype=np.float64)
     sigmas = np.asarray(sigmas, dtype=np.float64)
-    periods = np.array([_periods(s) for s in sigmas.tolist()], dtype=np.int64)
+    periods = _periods(sigmas)
     zeros = np.zeros(len(centres))
     lo, hi = _windows(n, centres, sigmas, periods)
     low_lo, low_hi = _windows(n, zeros, sigmas, periods)
@@ -262,7 +265,7 @@ def _morlet_bank(n, xis, sigmas):
     # what it overlaps with its copies, is below exp(-46) (1e-20) of its peak.
     apart = (math.pi * n * sigmas) ** 2 / 2 >= _GAUSSIAN_EXPONENT / 2
     closed = several & (sigmas <= _CLOSED_FORM_SIGMA) & ((centres == 0) | apart)
-    closed &= (kappa == 0) | (2 * _time_widths(n, sigmas) + 1 <= n * _TIME_NORM_SHARE)
+    closed &= (kappa == 0) | (_time_widths(n, sigmas) + 1 <= n * _TIME_NORM_SHARE)
     norms = np.where(closed, low_at_zero, 1.0)
     in_time = np.flatnonzero(closed & (kappa != 0))
     if in_time.size:
