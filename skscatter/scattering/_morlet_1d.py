@@ -138,16 +138,19 @@ def _windows(n, centres, sigmas, periods):
     return lo, np.maximum(hi, lo)
 
 
-def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors):
+def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors, onto_zeros=False):
     """``filters[rows[i]] += factors[i] * exp(-(k / n - centres[i])**2 / (2 sigmas[i]**2))`` on each window, folded.
 
     The windows ``k = lo[i] .. hi[i] - 1`` of all rows are evaluated in one
     expression per period and added onto ``[0, 1)`` one period at a time, in
     increasing order, as a sum over the periods would; within a period
     every bin of a row comes once, so a fancy-indexed ``+=`` adds them all.
+    When the rows are still zero and no window is longer than a period, no
+    bin comes twice at all: the values are stored, not added.
     """
     n = filters.shape[1]
     flat = filters.reshape(-1)
+    store = onto_zeros and bool(np.all(hi - lo <= n))
     for p in range(int(lo.min()) // n, -(-int(hi.max()) // n)):
         start, stop = np.maximum(lo, p * n), np.minimum(hi, (p + 1) * n)
         counts = np.maximum(stop - start, 0)
@@ -166,7 +169,10 @@ def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors):
         np.exp(values, out=values)
         values *= np.repeat(factors, counts)
         k += np.repeat(rows * n - p * n, counts)
-        flat[k] += values
+        if store:
+            flat[k] = values
+        else:
+            flat[k] += values
 
 
 def _at_zero_frequency(n, centres, sigmas, lo, hi):
@@ -271,7 +277,7 @@ def _morlet_bank(n, xis, sigmas):
     if in_time.size:
         norms[in_time] = _time_norms(n, centres[in_time], sigmas[in_time], kappa[in_time])
     filters = np.zeros((len(centres), n))
-    _add_gaussians(filters, np.arange(len(centres)), centres, sigmas, lo, hi, 1 / norms)
+    _add_gaussians(filters, np.arange(len(centres)), centres, sigmas, lo, hi, 1 / norms, onto_zeros=True)
     fix = np.flatnonzero(kappa != 0)
     if fix.size:
         # Minus kappa times the low-pass of the same width.
