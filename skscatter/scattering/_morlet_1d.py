@@ -52,10 +52,10 @@ _SUPPORT_CRITERION = 1e-3
 # exp(-1 / (2 * 0.1**2)) = exp(-50) of it, and wavelets whose low-pass
 # correction is zero (see _closed_form_norms).
 _CLOSED_FORM_SIGMA = 0.1
-# A norm summed in time costs a cosine per sample (half the time window), a
-# real FFT a few passes over the row: past this share of the row, the FFT
-# is cheaper.
-_TIME_NORM_SHARE = 0.25
+# Terms of the series that gives the norms of the wavelets near zero
+# frequency (see _series_norms).
+_SERIES_TERMS = 40
+_SERIES_HARMONICS = 12
 
 
 class Morlet1DBank(NamedTuple):
@@ -182,35 +182,31 @@ def _at_zero_frequency(n, centres, sigmas, lo, hi):
     return np.where(inside, np.exp(-((p - centres[:, None]) ** 2) / (2 * sigmas[:, None] ** 2)), 0.0).sum(axis=1)
 
 
-def _time_widths(n, sigmas):
-    # Half-width in samples of the time Gaussians, where they exceed
-    # exp(-_GAUSSIAN_EXPONENT) of their peak, within half a period.
-    reach = np.ceil(math.sqrt(2.0 * _GAUSSIAN_EXPONENT) / (2 * math.pi * sigmas))
-    return np.minimum(reach, (n - 1) // 2).astype(np.int64)
+def _series_norms(xis, sigmas, kappas):
+    """l1 norms in time of ``G - kappa L`` from the Fourier series of their modulus (see :func:`_morlet_bank`).
 
-
-def _time_norms(n, xis, sigmas, kappas):
-    """l1 norms in time of ``G - kappa L`` from their closed form in time (see :func:`_morlet_bank`).
-
-    ``sqrt(2 pi) sigma exp(-2 pi**2 sigma**2 t**2) |exp(2 i pi xi t) - kappa|``
-    summed over the samples ``|t| < n / 2`` where the Gaussian is not
-    negligible; the terms are even in ``t``, so over ``t >= 0`` and doubled.
+    In time the row is ``sqrt(2 pi) sigma exp(-2 pi**2 sigma**2 t**2)
+    (exp(i theta) - kappa)`` with ``theta = 2 pi xi t``.  The modulus
+    ``|1 - kappa exp(-i theta)|`` is ``sum_m a_m cos(m theta)``, with
+    ``a_m`` from the binomial series of ``(1 - z)**(1/2)``, and the sum over
+    ``t`` of the Gaussian times ``cos(2 pi m xi t)`` is, by Poisson
+    summation, the periodised Gaussian at frequency ``m xi``.  With
+    ``kappa <= 1/2`` the first 40 binomial terms and 12 harmonics leave out
+    less than ``2**-80``.
     """
-    widths = _time_widths(n, sigmas)
-    counts = widths + 1
-    rows = np.repeat(np.arange(len(counts)), counts)
-    t = (np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)).astype(np.float64)
-    modulus = np.repeat(2 * math.pi * xis, counts)
-    modulus *= t
-    np.cos(modulus, out=modulus)
-    modulus *= np.repeat(-2 * kappas, counts)
-    modulus += np.repeat(1 + kappas**2, counts)
-    np.sqrt(modulus, out=modulus)
-    np.square(t, out=t)
-    t *= np.repeat(-2 * math.pi**2 * sigmas**2, counts)
-    modulus *= np.exp(t, out=t)
-    doubled = 2 * np.bincount(rows, weights=modulus, minlength=len(counts)) - np.abs(1 - kappas)
-    return math.sqrt(2 * math.pi) * sigmas * doubled
+    binomial = np.ones(_SERIES_TERMS + _SERIES_HARMONICS)
+    binomial[1:] = np.cumprod((np.arange(len(binomial) - 1) - 0.5) / np.arange(1, len(binomial)))
+    j = np.arange(_SERIES_TERMS)[:, None]
+    m = np.arange(_SERIES_HARMONICS)[None, :]
+    # a[r, m] = (2 - [m == 0]) sum_j b_j b_{j+m} kappa_r**(2 j + m)
+    pairs = binomial[j] * binomial[j + m]
+    powers = kappas[:, None, None] ** (2 * j + m)[None]
+    a = (pairs[None] * powers).sum(axis=1) * np.where(m == 0, 1.0, 2.0)
+    # The Gaussian periodised in frequency, at m xi: the periods that matter.
+    harmonics = m * xis[:, None]
+    nearest = np.rint(harmonics)[..., None] + np.arange(-2, 3)
+    at = np.exp(-((harmonics[..., None] - nearest) ** 2) / (2 * sigmas[:, None, None] ** 2)).sum(axis=-1)
+    return (a * at).sum(axis=1)
 
 
 def _one_period_morlet(n, xi, sigma):
@@ -270,12 +266,11 @@ def _morlet_bank(n, xis, sigmas):
     # Half a period in time is many widths: the time Gaussian there, and
     # what it overlaps with its copies, is below exp(-46) (1e-20) of its peak.
     apart = (math.pi * n * sigmas) ** 2 / 2 >= _GAUSSIAN_EXPONENT / 2
-    closed = several & (sigmas <= _CLOSED_FORM_SIGMA) & ((centres == 0) | apart)
-    closed &= (kappa == 0) | (_time_widths(n, sigmas) + 1 <= n * _TIME_NORM_SHARE)
+    closed = several & (sigmas <= _CLOSED_FORM_SIGMA) & ((centres == 0) | apart & (kappa <= 0.5))
     norms = np.where(closed, low_at_zero, 1.0)
-    in_time = np.flatnonzero(closed & (kappa != 0))
-    if in_time.size:
-        norms[in_time] = _time_norms(n, centres[in_time], sigmas[in_time], kappa[in_time])
+    series = np.flatnonzero(closed & (kappa != 0))
+    if series.size:
+        norms[series] = _series_norms(centres[series], sigmas[series], kappa[series])
     filters = np.zeros((len(centres), n))
     _add_gaussians(filters, np.arange(len(centres)), centres, sigmas, lo, hi, 1 / norms, onto_zeros=True)
     fix = np.flatnonzero(kappa != 0)
