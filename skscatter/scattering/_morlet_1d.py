@@ -138,15 +138,17 @@ def _windows(n, centres, sigmas, periods):
     return lo, np.maximum(hi, lo)
 
 
-def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors, onto_zeros=False):
+def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors, low_factors=None, onto_zeros=False):
     """``filters[rows[i]] += factors[i] * exp(-(k / n - centres[i])**2 / (2 sigmas[i]**2))`` on each window, folded.
 
-    The windows ``k = lo[i] .. hi[i] - 1`` of all rows are evaluated in one
-    expression per period and added onto ``[0, 1)`` one period at a time, in
-    increasing order, as a sum over the periods would; within a period
-    every bin of a row comes once, so a fancy-indexed ``+=`` adds them all.
-    When the rows are still zero and no window is longer than a period, no
-    bin comes twice at all: the values are stored, not added.
+    With ``low_factors``, ``low_factors[i]`` times the Gaussian of the same
+    width around 0 is added on the same window.  The windows ``k = lo[i]
+    .. hi[i] - 1`` of all rows are evaluated in one expression per period
+    and added onto ``[0, 1)`` one period at a time, in increasing order, as
+    a sum over the periods would; within a period every bin of a row comes
+    once, so a fancy-indexed ``+=`` adds them all.  When the rows are still
+    zero and no window is longer than a period, no bin comes twice at all:
+    the values are stored, not added.
     """
     n = filters.shape[1]
     flat = filters.reshape(-1)
@@ -162,12 +164,21 @@ def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors, onto_zeros=F
         k += np.repeat(start - (np.cumsum(counts) - counts), counts)
         # In place: the windows of a wide second-order bank hold ~10**5 samples.
         values = k / n
+        widths = np.repeat(2 * sigmas**2, counts)
+        if low_factors is not None:
+            low = np.square(values)
+            low /= widths
+            np.negative(low, out=low)
+            np.exp(low, out=low)
+            low *= np.repeat(low_factors, counts)
         values -= np.repeat(centres, counts)
         np.square(values, out=values)
-        values /= np.repeat(2 * sigmas**2, counts)
+        values /= widths
         np.negative(values, out=values)
         np.exp(values, out=values)
         values *= np.repeat(factors, counts)
+        if low_factors is not None:
+            values += low
         k += np.repeat(rows * n - p * n, counts)
         if store:
             flat[k] = values
@@ -246,13 +257,13 @@ def _morlet_bank(n, xis, sigmas):
     periodised in frequency is, in time, a sampled Gaussian of width
     ``1 / (2 pi sigma)`` periodised over ``n`` samples (Poisson summation),
     so ``L`` is positive there (its norm is ``L[0]``), ``G`` is the same
-    times ``exp(2 i pi xi t)``, and the norm of ``G - kappa L`` is a sum over
-    the time window of that Gaussian (``L[0]`` when ``kappa`` is 0).  This
-    holds while the time Gaussian does not overlap its own periodic copies
-    and the periods left out of the spectrum are negligible.  The rows where
-    either fails (the widest wavelets, short signals), and those whose time
-    window is long enough that an FFT is cheaper, are normalised with one
-    real FFT each once built.
+    times ``exp(2 i pi xi t)``, and the norm of ``G - kappa L`` is ``L[0]``
+    when ``kappa`` is 0 and a short series otherwise
+    (:func:`_series_norms`).  This holds while the time Gaussian does not
+    overlap its own periodic copies and the periods left out of the
+    spectrum are negligible; the rows where either fails (the widest
+    wavelets, short signals) are normalised with one real FFT each once
+    built.
     """
     centres = np.array([xi if xi else 0.0 for xi in xis], dtype=np.float64)
     sigmas = np.asarray(sigmas, dtype=np.float64)
@@ -272,11 +283,17 @@ def _morlet_bank(n, xis, sigmas):
     if series.size:
         norms[series] = _series_norms(centres[series], sigmas[series], kappa[series])
     filters = np.zeros((len(centres), n))
-    _add_gaussians(filters, np.arange(len(centres)), centres, sigmas, lo, hi, 1 / norms, onto_zeros=True)
+    plain = np.flatnonzero(kappa == 0)
+    if plain.size:
+        factors = 1 / norms[plain]
+        _add_gaussians(filters, plain, centres[plain], sigmas[plain], lo[plain], hi[plain], factors, onto_zeros=True)
     fix = np.flatnonzero(kappa != 0)
     if fix.size:
-        # Minus kappa times the low-pass of the same width.
-        _add_gaussians(filters, fix, zeros[fix], sigmas[fix], low_lo[fix], low_hi[fix], -(kappa / norms)[fix])
+        # Minus kappa times the low-pass of the same width, on the union of
+        # the two windows (the Gaussians differ by a shift of a few widths).
+        lo_fix, hi_fix = np.minimum(lo, low_lo)[fix], np.maximum(hi, low_hi)[fix]
+        factors, low_factors = 1 / norms[fix], -(kappa / norms)[fix]
+        _add_gaussians(filters, fix, centres[fix], sigmas[fix], lo_fix, hi_fix, factors, low_factors, onto_zeros=True)
     rest = np.flatnonzero(~closed)
     if rest.size:
         part = filters[rest]
