@@ -531,8 +531,10 @@ def band_windows(filters_hat):
 
     The window is the complement of the largest circular gap between the
     row's frequencies above ``_NEGLIGIBLE`` of its peak (the first such gap
-    on ties); ``(0, 0)`` for a row of zeros.  All rows at once: the gaps of
-    every row are one array, and each row's largest is found by one
+    on ties); ``(0, 0)`` for a row of zeros.  Most rows keep one run of
+    frequencies, whose window is the run itself; the others (bands around
+    zero frequency, folded filters) have the gaps of all their kept
+    frequencies in one array, and each row's largest is found by one
     ``maximum.reduceat``.
 
     Examples
@@ -540,18 +542,23 @@ def band_windows(filters_hat):
     >>> band_windows(np.array([[1.0, 0, 0, 0, 0, 0, 0.5, 2.0], [0, 0, 3.0, 0, 1.0, 0, 0, 0]]))
     (array([6, 2]), array([3, 3]))
     """
-    n_rows, n = filters_hat.shape
+    n = filters_hat.shape[1]
     magnitude = np.abs(filters_hat)
     keep = magnitude > _NEGLIGIBLE * magnitude.max(axis=1, initial=0.0, keepdims=True)
-    rows, bins = np.nonzero(keep)  # by row, then by frequency
-    starts = np.zeros(n_rows, dtype=np.int64)
-    widths = np.zeros(n_rows, dtype=np.int64)
-    if bins.size == 0:
+    widths = np.count_nonzero(keep, axis=1).astype(np.int64)
+    starts = np.argmax(keep, axis=1).astype(np.int64)
+    last = n - 1 - np.argmax(keep[:, ::-1], axis=1)
+    # Every frequency kept: every gap is 1 and the first is after bin 0.
+    full = widths == n
+    starts[full] = 1 % n
+    # One run (not wrapping around): the window is the run.
+    others = np.flatnonzero((widths > 0) & ~full & (last - starts + 1 != widths))
+    if others.size == 0:
         return starts, widths
-    counts = np.bincount(rows, minlength=n_rows)
-    kept = np.flatnonzero(counts)
-    first = (np.cumsum(counts) - counts)[kept]
-    last = first + counts[kept] - 1
+    rows, bins = np.nonzero(keep[others])  # by row, then by frequency
+    counts = np.bincount(rows, minlength=others.size)
+    first = np.cumsum(counts) - counts
+    last = first + counts - 1
     # The gap after each kept frequency: to the next one, or around to the row's first.
     gaps = np.empty(bins.size, dtype=np.int64)
     gaps[:-1] = np.diff(bins)
@@ -560,9 +567,8 @@ def band_windows(filters_hat):
     m = bins.size
     best = np.maximum.reduceat(gaps * m + (m - 1 - np.arange(m)), first)
     largest = m - 1 - best % m
-    after = np.where(largest == last, first, largest + 1)
-    starts[kept] = bins[after]
-    widths[kept] = n - best // m + 1
+    starts[others] = bins[np.where(largest == last, first, largest + 1)]
+    widths[others] = n - best // m + 1
     return starts, widths
 
 
