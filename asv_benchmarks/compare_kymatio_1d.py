@@ -31,12 +31,12 @@ What the numbers mean:
 * ``vs kym-np`` / ``vs kym-torch``: this row's throughput divided by kymatio's
   numpy (resp. torch, CPU, ``torch.set_num_threads(2)``) frontend in the
   same run; above 1 means faster than kymatio.
-* ``build s``: median of 7 constructions from scratch: kymatio's
+* ``build s``: median of 21 constructions from scratch: kymatio's
   ``Scattering1D`` constructor (parameters, padding, filters); skscatter's
   ``fit`` on all the signals after ``morlet_1d_bank.cache_clear()``, which
   also validates them (a finiteness pass over the whole input, which
   kymatio's constructor never sees).
-* ``bank s``: median of 7 filter banks alone, from scratch: kymatio's
+* ``bank s``: median of 21 filter banks alone, from scratch: kymatio's
   ``scattering_filter_factory`` at its padded length; skscatter's
   ``morlet_1d_bank`` (which also plans the padding) after ``cache_clear()``.
   ``conv s``: skscatter only, the conversion of that bank into the kernels'
@@ -90,7 +90,7 @@ from benchmarks.measure import reset_peak_rss, status_kib
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_KYMATIO_PYTHON = REPO_ROOT / ".kymatio-venv" / "bin" / "python"
 RTOL, ATOL = 1e-4, 1e-6
-BUILD_REPEATS = 7
+BUILD_REPEATS = 21
 WARM_UP_SIGNALS = 64
 TORCH_THREADS = 2
 # name -> (side, options); the side decides which interpreter runs the worker.
