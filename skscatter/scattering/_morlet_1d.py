@@ -300,7 +300,10 @@ def _morlet_bank(n, xis, sigmas):
         for r, row in zip(rest, part):
             if periods[r] == 1:
                 row[:] = _one_period_morlet(n, centres[r], sigmas[r])
-        part /= _l1_in_time(part)[:, None]
+        # A wavelet narrower than a frequency bin can cancel against its
+        # low-pass correction to exactly zero: it stays zero, not NaN.
+        norms = _l1_in_time(part)
+        part /= np.where(norms > 0, norms, 1.0)[:, None]
         filters[rest] = part
     return filters
 

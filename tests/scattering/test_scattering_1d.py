@@ -173,6 +173,16 @@ def test_bank_equals_the_dense_definition(length, J, Q, T):
         check(level, phi.reshape(2**k, -1).sum(axis=0), ("phi", k))
 
 
+def test_wavelets_narrower_than_a_frequency_bin_stay_finite():
+    # J=6 on 16 samples: the lowest wavelets are narrower than one bin of the
+    # padded length and cancel against their low-pass correction; they used
+    # to be normalised by a zero norm.
+    bank = morlet_1d_bank(16, 6, 4, 1, 8, 0)
+    for level in (bank.psi1, *[a for a in bank.psi2 if a is not None], *bank.phi):
+        assert np.isfinite(level).all()
+    assert np.abs(bank.psi1).max(axis=1).min() == 0  # some cancel entirely: zero filters
+
+
 def _band_window(filter_hat):
     # The window of one filter, by a loop over its kept frequencies.
     n = filter_hat.shape[0]
