@@ -31,11 +31,17 @@ What the numbers mean:
 * ``vs kym-np`` / ``vs kym-torch``: this row's throughput divided by kymatio's
   numpy (resp. torch, CPU, ``torch.set_num_threads(2)``) frontend in the
   same run; above 1 means faster than kymatio.
-* ``build s``: median of 3 filter-bank constructions from scratch: kymatio's
-  ``Scattering1D`` constructor; skscatter's ``fit`` on the signals after
-  ``morlet_1d_bank.cache_clear()``.  ``conv s``: skscatter only, the
-  conversion of that bank into the kernels' layout (float32 values and band
-  windows), which the first transform does once per bank.
+* ``build s``: median of 21 constructions from scratch: kymatio's
+  ``Scattering1D`` constructor (parameters, padding, filters); skscatter's
+  ``fit`` on all the signals after ``morlet_1d_bank.cache_clear()``, which
+  also validates them (a finiteness pass over the whole input, which
+  kymatio's constructor never sees).
+* ``bank s``: median of 21 filter banks alone, from scratch: kymatio's
+  ``scattering_filter_factory`` at its padded length; skscatter's
+  ``morlet_1d_bank`` (which also plans the padding) after ``cache_clear()``.
+  ``conv s``: skscatter only, the conversion of that bank into the kernels'
+  layout (float32 values and band windows), which the first transform does
+  once per bank.
 * ``max/min``: slowest over fastest timed transform; far above 1 means a
   noisy machine (another process on the cores), so rerun before trusting it.
 * ``peak MiB``: the worker's peak resident memory (``ru_maxrss``);
@@ -84,7 +90,7 @@ from benchmarks.measure import reset_peak_rss, status_kib
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_KYMATIO_PYTHON = REPO_ROOT / ".kymatio-venv" / "bin" / "python"
 RTOL, ATOL = 1e-4, 1e-6
-BUILD_REPEATS = 3
+BUILD_REPEATS = 21
 WARM_UP_SIGNALS = 64
 TORCH_THREADS = 2
 # name -> (side, options); the side decides which interpreter runs the worker.
@@ -123,7 +129,7 @@ def kymatio_scale(est):
 
 
 def setup_ours(opts, args):
-    """Import skscatter; return (build, clear_caches, run, convert, threads) for one configuration."""
+    """Import skscatter; return (build, bank, clear_caches, run, convert, threads) for one configuration."""
     import joblib
 
     from skscatter import Scattering1DTransformer
@@ -151,17 +157,18 @@ def setup_ours(opts, args):
         J=args.J, Q=args.Q, max_order=args.max_order, backend=opts["backend"], n_jobs=opts["n_jobs"]
     )
     build = lambda x: est.fit(x)  # noqa: E731
+    bank = lambda x: _morlet_1d.morlet_1d_bank(x.shape[-1], args.J, args.Q, 1, 2**args.J, 0)  # noqa: E731
 
     def run(fitted, x):
         # kymatio's layout and magnitudes: (n, paths, time), divided per path.
         out = fitted.transform(x).reshape(len(x), fitted.n_paths_, fitted.output_length_)
         return out, kymatio_scale(fitted)
 
-    return build, clear_caches, run, convert, joblib.effective_n_jobs(opts["n_jobs"])
+    return build, bank, clear_caches, run, convert, joblib.effective_n_jobs(opts["n_jobs"])
 
 
 def setup_kymatio(opts, args):
-    """Import kymatio's frontend; return (build, clear_caches, run, convert, threads) like :func:`setup_ours`."""
+    """Import kymatio's frontend; return (build, bank, clear_caches, run, convert, threads) like :func:`setup_ours`."""
     if opts["frontend"] == "torch":
         import torch
         from kymatio.torch import Scattering1D
@@ -174,8 +181,16 @@ def setup_kymatio(opts, args):
 
         run = lambda S, x: (S(x), None)  # noqa: E731
         threads = "1"  # one FFT at a time, element-wise NumPy
+    from kymatio.scattering1d.filter_bank import scattering_filter_factory
+
     build = lambda x: Scattering1D(J=args.J, shape=x.shape[-1], Q=args.Q, max_order=args.max_order)  # noqa: E731
-    return build, None, run, None, threads
+
+    def bank(x):
+        # The filters of the constructor alone, at the padded length it chose.
+        S = bank.scattering = getattr(bank, "scattering", None) or build(x)
+        return scattering_filter_factory(S._N_padded, S.J, S.Q, S.T, r_psi=S.r_psi, sigma0=S.sigma0, alpha=S.alpha)
+
+    return build, bank, None, run, None, threads
 
 
 PROBES = {
@@ -231,12 +246,14 @@ def worker(args):
     if args.memory_n:
         return memory_worker(args)
     side, opts = CONFIGS[args.worker]
-    build, clear_caches, run, convert, threads = (setup_ours if side == "ours" else setup_kymatio)(opts, args)
+    build, bank, clear_caches, run, convert, threads = (setup_ours if side == "ours" else setup_kymatio)(opts, args)
     x = np.load(args.input)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result = {"threads": threads}
     times, fitted = time_calls(lambda: build(x), BUILD_REPEATS, before=clear_caches)
     result.update(build_s=statistics.median(times))
+    bank(x)  # kymatio: its padded length, from one constructor outside the timing
+    result["bank_s"] = statistics.median(time_calls(lambda: bank(x), BUILD_REPEATS, before=clear_caches)[0])
     if convert is not None:
         result["convert_s"] = statistics.median(convert(fitted, x.dtype) for _ in range(BUILD_REPEATS))
     run(fitted, x[:WARM_UP_SIGNALS])  # warm-up: JIT compilation, filters in the kernels' layout
@@ -325,17 +342,21 @@ def table_rows(results, equal, n):
     """One flat dict per configuration that ran: what the table prints and the JSON file holds."""
     kym = {k: results.get(k, {}).get("transform_s") for k in ("kymatio-numpy", "kymatio-torch")}
     kym_build = {k: results.get(k, {}).get("build_s") for k in ("kymatio-numpy", "kymatio-torch")}
+    kym_bank = results.get("kymatio-numpy", {}).get("bank_s")
     rows = []
     for name, r in results.items():
         if "error" in r:
             continue
         text, ok, rel = equal.get(name, ("-", True, None))
         rows.append({
-            "config": name, "threads": r["threads"], "build_s": r["build_s"], "convert_s": r.get("convert_s"),
+            "config": name, "threads": r["threads"], "build_s": r["build_s"], "bank_s": r.get("bank_s"),
+            "convert_s": r.get("convert_s"),
             "transform_s": r["transform_s"], "s_per_1000": r["transform_s"] * 1000 / n, "rate": n / r["transform_s"],
             "unit": "signals/s", "ratio_to_peer": ratio(kym["kymatio-numpy"], r["transform_s"]),
             "ratio_to_torch": ratio(kym["kymatio-torch"], r["transform_s"]),
             "build_ratio_to_peer": ratio(kym_build["kymatio-numpy"], r["build_s"]),
+            "bank_ratio_to_peer": ratio(kym_bank, r.get("bank_s")),
+            "bank_ratio_to_constructor": ratio(kym_build["kymatio-numpy"], r.get("bank_s")),
             "spread": r["spread"], "peak_mib": r["peak_mib"], "delta_mib": r["delta_mib"],
             "transform_mib": r.get("transform_mib"), "equal": text, "equal_ok": ok, "max_rel": rel,
         })
@@ -344,10 +365,10 @@ def table_rows(results, equal, n):
 
 def report(results, rows, memory):
     """Print the results table, any worker errors, the memory table and the RATIOS summary lines."""
-    header = ["config", "threads", "build s", "conv s", "s/1000 sig", "sig/s", "vs kym-np", "vs kym-torch",
+    header = ["config", "threads", "build s", "bank s", "conv s", "s/1000 sig", "sig/s", "vs kym-np", "vs kym-torch",
               "max/min", "peak MiB", "+MiB", "transform MiB", "equal"]
     lines = [header] + [[
-        r["config"], str(r["threads"]), f"{r['build_s']:.4f}",
+        r["config"], str(r["threads"]), f"{r['build_s']:.4f}", "-" if r["bank_s"] is None else f"{r['bank_s']:.4f}",
         "-" if r["convert_s"] is None else f"{r['convert_s']:.4f}", f"{r['s_per_1000']:.3f}", f"{r['rate']:.0f}",
         fmt_ratio(r["ratio_to_peer"]), fmt_ratio(r["ratio_to_torch"]), f"{r['spread']:.2f}", f"{r['peak_mib']:.0f}",
         f"{r['delta_mib']:.0f}", "-" if r["transform_mib"] is None else f"{r['transform_mib']:.0f}", r["equal"],
@@ -373,7 +394,9 @@ def report(results, rows, memory):
         if r["config"].startswith("skscatter"):
             print(f"RATIOS {r['config']}: throughput {fmt_ratio(r['ratio_to_peer'])} vs kymatio-numpy, "
                   f"{fmt_ratio(r['ratio_to_torch'])} vs kymatio-torch; build (fit) "
-                  f"{fmt_ratio(r['build_ratio_to_peer'])} vs kymatio-numpy constructor")
+                  f"{fmt_ratio(r['build_ratio_to_peer'])} vs kymatio-numpy constructor; filter bank "
+                  f"{fmt_ratio(r['bank_ratio_to_peer'])} vs kymatio's scattering_filter_factory, "
+                  f"{fmt_ratio(r['bank_ratio_to_constructor'])} vs its constructor")
 
 
 def main(argv=None):

@@ -47,6 +47,15 @@ _MAX_PERIODS = 5
 _GAUSSIAN_EXPONENT = 92.0
 # Amplitude below which phi's tail may be cut: it sets the padding.
 _SUPPORT_CRITERION = 1e-3
+# Where the l1 norm of a filter has a closed form: Gaussians
+# narrow enough that the periods left out of a spectrum weigh below
+# exp(-1 / (2 * 0.1**2)) = exp(-50) of it, and wavelets whose low-pass
+# correction is zero (see _closed_form_norms).
+_CLOSED_FORM_SIGMA = 0.1
+# Terms of the series that gives the norms of the wavelets near zero
+# frequency (see _series_norms).
+_SERIES_TERMS = 40
+_SERIES_HARMONICS = 12
 
 
 class Morlet1DBank(NamedTuple):
@@ -107,58 +116,117 @@ class Morlet1DBank(NamedTuple):
         return self.stop[k] - self.start[k]
 
 
-def _periods(sigma):
-    # Frequency periods on each side of [0, 1) so that the Gaussian of width
-    # sigma left out is below _PERIOD_EPS.
-    return min(int(math.ceil(math.sqrt(-2.0 * sigma**2 * math.log(_PERIOD_EPS)) + 1)), _MAX_PERIODS)
+def _periods(sigmas):
+    # Frequency periods on each side of [0, 1) so that the Gaussians of
+    # widths sigmas left out are below _PERIOD_EPS.
+    reach = np.sqrt(-2.0 * np.square(sigmas) * math.log(_PERIOD_EPS))
+    return np.minimum(np.ceil(reach + 1), _MAX_PERIODS).astype(np.int64)
 
 
-def _periodised_gaussian(n, centre, sigma, P):
-    """Mean over the periods ``1 - P .. P - 1`` of a Gaussian sampled at ``i / n + p``.
+def _windows(n, centres, sigmas, periods):
+    """First and last + 1 bin, on the unfolded axis, where each row's Gaussian is evaluated.
 
-    Only the bins where the Gaussian exceeds ``exp(-_GAUSSIAN_EXPONENT)``
-    of its peak are evaluated: the narrow wavelets cover a few bins of the
-    ``2 P - 1`` periods, and the rest would be exponentials of nothing.
-    Periods are added in increasing order, as a mean over rows would.
+    Bins are the samples ``i / n + p`` numbered ``p * n + i``, over the
+    periods ``1 - P .. P - 1``, where the Gaussian exceeds
+    ``exp(-_GAUSSIAN_EXPONENT)`` of its peak: the narrow wavelets cover a few
+    bins of the ``2 P - 1`` periods, and the rest would be exponentials of
+    nothing.
     """
-    reach = math.sqrt(2.0 * _GAUSSIAN_EXPONENT) * sigma
-    lo = max(int(math.ceil((centre - reach) * n)), (1 - P) * n)
-    hi = min(int(math.floor((centre + reach) * n)) + 1, P * n)
-    out = np.zeros(n)
-    if lo >= hi:
-        return out
-    # The arithmetic of sampling the whole range, on the window only.
-    values = np.exp(-((np.arange(lo, hi, dtype=np.float64) / n - centre) ** 2) / (2 * sigma**2))
-    for p in range(1 - P, P):
-        a, b = max(lo, p * n), min(hi, (p + 1) * n)
-        if a < b:
-            out[a - p * n : b - p * n] += values[a - lo : b - lo]
-    return out / (2 * P - 1)
+    reach = math.sqrt(2.0 * _GAUSSIAN_EXPONENT) * sigmas
+    lo = np.maximum(np.ceil((centres - reach) * n).astype(np.int64), (1 - periods) * n)
+    hi = np.minimum(np.floor((centres + reach) * n).astype(np.int64) + 1, periods * n)
+    return lo, np.maximum(hi, lo)
 
 
-def _morlet_unnormalised(n, xi, sigma, lows=None):
-    """:func:`morlet_1d` before its l1 normalisation; ``lows`` caches low-pass Gaussians by ``sigma``."""
-    P = _periods(sigma)
-    if P == 1:
-        # One period: the low-pass is centred on fftfreq's signed frequencies.
-        low = np.exp(-(np.fft.fftfreq(n) ** 2) / (2 * sigma**2))
-        if not xi:
-            return low
-        gabor = np.exp(-((np.arange(n, dtype=np.float64) / n - xi) ** 2) / (2 * sigma**2))
-        return gabor - (gabor[0] / low[0]) * low
-    if xi:
-        gabor = _periodised_gaussian(n, xi, sigma, P)
-        if gabor[0] == 0:
-            # Far from zero frequency the wavelet has a zero mean already:
-            # the correction below would subtract 0 * low.
-            return gabor
-    lows = {} if lows is None else lows
-    low = lows.get(sigma)
-    if low is None:
-        low = lows[sigma] = _periodised_gaussian(n, 0.0, sigma, P)
+def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors, low_factors=None, onto_zeros=False):
+    """``filters[rows[i]] += factors[i] * exp(-(k / n - centres[i])**2 / (2 sigmas[i]**2))`` on each window, folded.
+
+    With ``low_factors``, ``low_factors[i]`` times the Gaussian of the same
+    width around 0 is added on the same window.  The windows ``k = lo[i]
+    .. hi[i] - 1`` of all rows are evaluated in one expression per period
+    and added onto ``[0, 1)`` one period at a time, in increasing order, as
+    a sum over the periods would; within a period every bin of a row comes
+    once, so a fancy-indexed ``+=`` adds them all.  When the rows are still
+    zero and no window is longer than a period, no bin comes twice at all:
+    the values are stored, not added.
+    """
+    n = filters.shape[1]
+    flat = filters.reshape(-1)
+    store = onto_zeros and bool(np.all(hi - lo <= n))
+    for p in range(int(lo.min()) // n, -(-int(hi.max()) // n)):
+        start, stop = np.maximum(lo, p * n), np.minimum(hi, (p + 1) * n)
+        counts = np.maximum(stop - start, 0)
+        total = int(counts.sum())
+        if total == 0:
+            continue
+        # Bin of each sample on the unfolded axis: start, start + 1, ... in each window.
+        k = np.arange(total)
+        k += np.repeat(start - (np.cumsum(counts) - counts), counts)
+        # In place: the windows of a wide second-order bank hold ~10**5 samples.
+        values = k / n
+        widths = np.repeat(2 * sigmas**2, counts)
+        if low_factors is not None:
+            low = np.square(values)
+            low /= widths
+            np.negative(low, out=low)
+            np.exp(low, out=low)
+            low *= np.repeat(low_factors, counts)
+        values -= np.repeat(centres, counts)
+        np.square(values, out=values)
+        values /= widths
+        np.negative(values, out=values)
+        np.exp(values, out=values)
+        values *= np.repeat(factors, counts)
+        if low_factors is not None:
+            values += low
+        k += np.repeat(rows * n - p * n, counts)
+        if store:
+            flat[k] = values
+        else:
+            flat[k] += values
+
+
+def _at_zero_frequency(n, centres, sigmas, lo, hi):
+    """Each row's periodised Gaussian at bin 0: the periods whose sample ``p`` is in its window."""
+    p = np.arange(1 - _MAX_PERIODS, _MAX_PERIODS)
+    inside = (lo[:, None] <= p * n) & (p * n < hi[:, None])
+    return np.where(inside, np.exp(-((p - centres[:, None]) ** 2) / (2 * sigmas[:, None] ** 2)), 0.0).sum(axis=1)
+
+
+def _series_norms(xis, sigmas, kappas):
+    """l1 norms in time of ``G - kappa L`` from the Fourier series of their modulus (see :func:`_morlet_bank`).
+
+    In time the row is ``sqrt(2 pi) sigma exp(-2 pi**2 sigma**2 t**2)
+    (exp(i theta) - kappa)`` with ``theta = 2 pi xi t``.  The modulus
+    ``|1 - kappa exp(-i theta)|`` is ``sum_m a_m cos(m theta)``, with
+    ``a_m`` from the binomial series of ``(1 - z)**(1/2)``, and the sum over
+    ``t`` of the Gaussian times ``cos(2 pi m xi t)`` is, by Poisson
+    summation, the periodised Gaussian at frequency ``m xi``.  With
+    ``kappa <= 1/2`` the first 40 binomial terms and 12 harmonics leave out
+    less than ``2**-80``.
+    """
+    binomial = np.ones(_SERIES_TERMS + _SERIES_HARMONICS)
+    binomial[1:] = np.cumprod((np.arange(len(binomial) - 1) - 0.5) / np.arange(1, len(binomial)))
+    j = np.arange(_SERIES_TERMS)[:, None]
+    m = np.arange(_SERIES_HARMONICS)[None, :]
+    # a[r, m] = (2 - [m == 0]) sum_j b_j b_{j+m} kappa_r**(2 j + m)
+    pairs = binomial[j] * binomial[j + m]
+    powers = kappas[:, None, None] ** (2 * j + m)[None]
+    a = (pairs[None] * powers).sum(axis=1) * np.where(m == 0, 1.0, 2.0)
+    # The Gaussian periodised in frequency, at m xi: the periods that matter.
+    harmonics = m * xis[:, None]
+    nearest = np.rint(harmonics)[..., None] + np.arange(-2, 3)
+    at = np.exp(-((harmonics[..., None] - nearest) ** 2) / (2 * sigmas[:, None, None] ** 2)).sum(axis=-1)
+    return (a * at).sum(axis=1)
+
+
+def _one_period_morlet(n, xi, sigma):
+    # A Gaussian so narrow that one period holds it (P == 1): the low-pass is
+    # centred on fftfreq's signed frequencies.
+    low = np.exp(-(np.fft.fftfreq(n) ** 2) / (2 * sigma**2))
     if not xi:
         return low
-    # Minus the multiple of the low-pass that gives the wavelet a zero mean.
+    gabor = np.exp(-((np.arange(n, dtype=np.float64) / n - xi) ** 2) / (2 * sigma**2))
     return gabor - (gabor[0] / low[0]) * low
 
 
@@ -178,12 +246,65 @@ def _l1_in_time(filters_hat):
 
 
 def _morlet_bank(n, xis, sigmas):
-    """``np.stack([morlet_1d(n, xi, sigma) ...])``, normalised in one batch."""
-    filters = np.empty((len(xis), n))
-    lows = {}  # the wavelets below the elbow share one bandwidth
-    for row, xi, sigma in zip(filters, xis, sigmas):
-        row[:] = _morlet_unnormalised(n, xi, sigma, lows)
-    filters /= _l1_in_time(filters)[:, None]
+    """``np.stack([morlet_1d(n, xi, sigma) ...])``, built and normalised in one batch.
+
+    Each row is ``G - kappa L``: ``G`` the Gaussian of width ``sigma``
+    around ``xi`` summed over periods, ``L`` the same around 0 and ``kappa
+    = G[0] / L[0]`` (0 for the low-pass rows), divided by its l1 norm in
+    time.  Both are known before any row is built, so the samples of every
+    window are added to the bank already divided, and bins outside the
+    windows are never written.  The norms come from time: a Gaussian
+    periodised in frequency is, in time, a sampled Gaussian of width
+    ``1 / (2 pi sigma)`` periodised over ``n`` samples (Poisson summation),
+    so ``L`` is positive there (its norm is ``L[0]``), ``G`` is the same
+    times ``exp(2 i pi xi t)``, and the norm of ``G - kappa L`` is ``L[0]``
+    when ``kappa`` is 0 and a short series otherwise
+    (:func:`_series_norms`).  This holds while the time Gaussian does not
+    overlap its own periodic copies and the periods left out of the
+    spectrum are negligible; the rows where either fails (the widest
+    wavelets, short signals) are normalised with one real FFT each once
+    built.
+    """
+    centres = np.array([xi if xi else 0.0 for xi in xis], dtype=np.float64)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    periods = _periods(sigmas)
+    zeros = np.zeros(len(centres))
+    lo, hi = _windows(n, centres, sigmas, periods)
+    low_lo, low_hi = _windows(n, zeros, sigmas, periods)
+    low_at_zero = _at_zero_frequency(n, zeros, sigmas, low_lo, low_hi)
+    several = periods > 1
+    kappa = np.where(several & (centres != 0), _at_zero_frequency(n, centres, sigmas, lo, hi) / low_at_zero, 0.0)
+    # Half a period in time is many widths: the time Gaussian there, and
+    # what it overlaps with its copies, is below exp(-46) (1e-20) of its peak.
+    apart = (math.pi * n * sigmas) ** 2 / 2 >= _GAUSSIAN_EXPONENT / 2
+    closed = several & (sigmas <= _CLOSED_FORM_SIGMA) & ((centres == 0) | apart & (kappa <= 0.5))
+    norms = np.where(closed, low_at_zero, 1.0)
+    series = np.flatnonzero(closed & (kappa != 0))
+    if series.size:
+        norms[series] = _series_norms(centres[series], sigmas[series], kappa[series])
+    filters = np.zeros((len(centres), n))
+    plain = np.flatnonzero(kappa == 0)
+    if plain.size:
+        factors = 1 / norms[plain]
+        _add_gaussians(filters, plain, centres[plain], sigmas[plain], lo[plain], hi[plain], factors, onto_zeros=True)
+    fix = np.flatnonzero(kappa != 0)
+    if fix.size:
+        # Minus kappa times the low-pass of the same width, on the union of
+        # the two windows (the Gaussians differ by a shift of a few widths).
+        lo_fix, hi_fix = np.minimum(lo, low_lo)[fix], np.maximum(hi, low_hi)[fix]
+        factors, low_factors = 1 / norms[fix], -(kappa / norms)[fix]
+        _add_gaussians(filters, fix, centres[fix], sigmas[fix], lo_fix, hi_fix, factors, low_factors, onto_zeros=True)
+    rest = np.flatnonzero(~closed)
+    if rest.size:
+        part = filters[rest]
+        for r, row in zip(rest, part):
+            if periods[r] == 1:
+                row[:] = _one_period_morlet(n, centres[r], sigmas[r])
+        # A wavelet narrower than a frequency bin can cancel against its
+        # low-pass correction to exactly zero: it stays zero, not NaN.
+        norms = _l1_in_time(part)
+        part /= np.where(norms > 0, norms, 1.0)[:, None]
+        filters[rest] = part
     return filters
 
 
@@ -317,10 +438,17 @@ def padding(length, T):
     return padded, (padded - length) // 2, short
 
 
-def _fold_sum(filter_hat, k):
-    # The filter of a signal decimated by 2**k: its aliased copies summed.
-    n = filter_hat.shape[-1]
-    return filter_hat.reshape(*filter_hat.shape[:-1], 2**k, n // 2**k).sum(axis=-2)
+def _folds(filter_hat, k_max):
+    """The filters of a signal decimated by ``2**k``, ``k = 0 .. k_max``: their aliased copies summed.
+
+    Each level folds the previous one in half, so all of them cost what the
+    first fold would.
+    """
+    levels = [filter_hat]
+    for _ in range(k_max):
+        half = levels[-1].shape[-1] // 2
+        levels.append(levels[-1][..., :half] + levels[-1][..., half:])
+    return levels
 
 
 def _readonly(a):
@@ -367,8 +495,8 @@ def morlet_1d_bank(length, J, Q1, Q2, T, oversampling):
     # the low-pass sees (see skscatter.scattering._core_1d).
     k1s = sorted({max(min(j, log2_T) - oversampling, 0) for j in j1})
     k_max = max(int(math.log2(N)), 0)
-    psi2 = tuple(_readonly(_fold_sum(psi2_full, k)) if k in k1s else None for k in range(max(k1s) + 1))
-    phi = tuple(_readonly(_fold_sum(phi_full, k)) for k in range(min(max(log2_T, 0), k_max) + 1))
+    psi2 = tuple(_readonly(a) if k in k1s else None for k, a in enumerate(_folds(psi2_full, max(k1s))))
+    phi = tuple(_readonly(a) for a in _folds(phi_full, min(max(log2_T, 0), k_max)))
     start, stop = [pad_left], [pad_left + length]
     for _ in range(max(log2_T, J)):
         # Conservative: a sample that holds any part of the signal is kept.
@@ -401,23 +529,50 @@ def morlet_1d_bank(length, J, Q1, Q2, T, oversampling):
 _NEGLIGIBLE = 1e-20
 
 
-def band_window(filter_hat):
-    """``(start, width)`` of the smallest circular window outside which ``filter_hat`` is negligible.
+def band_windows(filters_hat):
+    """``(starts, widths)``: for each row, the smallest circular window outside which it is negligible.
+
+    The window is the complement of the largest circular gap between the
+    row's frequencies above ``_NEGLIGIBLE`` of its peak (the first such gap
+    on ties); ``(0, 0)`` for a row of zeros.  Most rows keep one run of
+    frequencies, whose window is the run itself; the others (bands around
+    zero frequency, folded filters) have the gaps of all their kept
+    frequencies in one array, and each row's largest is found by one
+    ``maximum.reduceat``.
 
     Examples
     --------
-    >>> band_window(np.array([1.0, 0, 0, 0, 0, 0, 0.5, 2.0]))
-    (6, 3)
+    >>> band_windows(np.array([[1.0, 0, 0, 0, 0, 0, 0.5, 2.0], [0, 0, 3.0, 0, 1.0, 0, 0, 0]]))
+    (array([6, 2]), array([3, 3]))
     """
-    n = filter_hat.shape[0]
-    keep = np.flatnonzero(np.abs(filter_hat) > _NEGLIGIBLE * np.abs(filter_hat).max(initial=0.0))
-    if keep.size == 0:
-        return 0, 0
-    # The window is the complement of the largest circular gap between kept frequencies.
-    gaps = np.diff(np.append(keep, keep[0] + n))
-    largest = int(np.argmax(gaps))
-    start = int(keep[(largest + 1) % keep.size])
-    return start, n - int(gaps[largest]) + 1
+    n = filters_hat.shape[1]
+    magnitude = np.abs(filters_hat)
+    keep = magnitude > _NEGLIGIBLE * magnitude.max(axis=1, initial=0.0, keepdims=True)
+    widths = np.count_nonzero(keep, axis=1).astype(np.int64)
+    starts = np.argmax(keep, axis=1).astype(np.int64)
+    last = n - 1 - np.argmax(keep[:, ::-1], axis=1)
+    # Every frequency kept: every gap is 1 and the first is after bin 0.
+    full = widths == n
+    starts[full] = 1 % n
+    # One run (not wrapping around): the window is the run.
+    others = np.flatnonzero((widths > 0) & ~full & (last - starts + 1 != widths))
+    if others.size == 0:
+        return starts, widths
+    rows, bins = np.nonzero(keep[others])  # by row, then by frequency
+    counts = np.bincount(rows, minlength=others.size)
+    first = np.cumsum(counts) - counts
+    last = first + counts - 1
+    # The gap after each kept frequency: to the next one, or around to the row's first.
+    gaps = np.empty(bins.size, dtype=np.int64)
+    gaps[:-1] = np.diff(bins)
+    gaps[last] = bins[first] + n - bins[last]
+    # Largest gap per row, the first one on ties: gap and reversed position in one key.
+    m = bins.size
+    best = np.maximum.reduceat(gaps * m + (m - 1 - np.arange(m)), first)
+    largest = m - 1 - best % m
+    starts[others] = bins[np.where(largest == last, first, largest + 1)]
+    widths[others] = n - best // m + 1
+    return starts, widths
 
 
 _CONVERTED = {}
@@ -444,8 +599,7 @@ def filters_for(ops, bank, dtype):
         a = np.ascontiguousarray(np.atleast_2d(a), dtype=dtype)
         if ops.filter_layout == "blocked":
             a.setflags(write=False)
-            windows = np.asarray([band_window(f) for f in a], dtype=np.int64).reshape(-1, 2)
-            return BandFilters(a, np.ascontiguousarray(windows[:, 0]), np.ascontiguousarray(windows[:, 1]))
+            return BandFilters(a, *band_windows(a))
         if ops.device is None:
             a.setflags(write=False)
             return a

@@ -448,19 +448,18 @@ class Scattering1DTransformer(TransformerMixin, BaseEstimator):
 
 def _meta(bank, paths):
     """kymatio's ``meta()`` arrays for ``paths``."""
-    n_paths = len(paths)
-    meta = {"order": np.asarray([p[0] for p in paths])}
+    order, n1, n2 = np.asarray(paths, dtype=np.int64).reshape(-1, 3).T
+    meta = {"order": order}
     for key, first, second in (
         ("xi", bank.xi1, bank.xi2),
         ("sigma", bank.sigma1, bank.sigma2),
         ("j", bank.j1, bank.j2),
         ("n", range(len(bank.j1)), range(len(bank.j2))),
     ):
-        values = np.full((n_paths, 2), np.nan)
-        for p, (_, n1, n2) in enumerate(paths):
-            if n1 >= 0:
-                values[p, 0] = first[n1]
-            if n2 >= 0:
-                values[p, 1] = second[n2]
+        values = np.full((len(order), 2), np.nan)
+        # NaN where a path has no wavelet of that order (index -1).
+        for column, index, table in ((0, n1, first), (1, n2, second)):
+            used = index >= 0
+            values[used, column] = np.asarray(table, dtype=np.float64)[index[used]]
         meta[key] = values
     return meta

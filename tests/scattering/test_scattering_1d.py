@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skscatter import Scattering1DTransformer
-from skscatter.scattering._morlet_1d import morlet_1d, morlet_1d_bank, wavelet_parameters
+from skscatter.scattering._morlet_1d import band_windows, morlet_1d, morlet_1d_bank, wavelet_parameters
 
 # Made by asv_benchmarks/make_kymatio_1d_reference.py from kymatio 0.3.0.
 REFERENCE = Path(__file__).parent / "data" / "kymatio_0.3_scattering1d.npz"
@@ -142,6 +142,68 @@ def test_windowed_filters_equal_the_dense_definition(n):
         expected = _dense_morlet(n, xi_, s, periods)
         got = morlet_1d(n, xi_, s)
         assert np.abs(got - expected).max() <= 1e-14 * np.abs(expected).max(), (n, xi_, s)
+
+
+@pytest.mark.parametrize(
+    "length, J, Q, T", [(4096, 8, 8, 256), (512, 6, 16, 64), (1000, 5, 1, 32), (300, 4, 2, 1), (37, 3, 3, 8)]
+)
+def test_bank_equals_the_dense_definition(length, J, Q, T):
+    # The batched construction (norms in closed form in time where that is
+    # exact, an FFT for the other rows; folded levels from halving): every
+    # row of both orders, and every level of psi2 and phi, against the
+    # definition evaluated densely, normalised by a full inverse FFT and
+    # folded by summing its aliased copies.
+    bank = morlet_1d_bank(length, J, Q, 2, T, 0)
+    N = bank.padded_length
+
+    def check(got, expected, what):
+        assert np.abs(got - expected).max() <= 1e-13 * np.abs(expected).max(), what
+
+    for order, (xis, sigmas, full) in enumerate(((bank.xi1, bank.sigma1, bank.psi1), (bank.xi2, bank.sigma2, None))):
+        for n, (xi_, s) in enumerate(zip(xis, sigmas)):
+            expected = _dense_morlet(N, xi_, s, 3 if s > 0.176 else 2)
+            if full is not None:
+                check(full[n], expected, (order, n))
+                continue
+            for k, level in enumerate(bank.psi2):
+                if level is not None:
+                    check(level[n], expected.reshape(2**k, -1).sum(axis=0), (order, n, k))
+    phi = _dense_morlet(N, None, 0.1 / T, 2)
+    for k, level in enumerate(bank.phi):
+        check(level, phi.reshape(2**k, -1).sum(axis=0), ("phi", k))
+
+
+def test_wavelets_narrower_than_a_frequency_bin_stay_finite():
+    # J=6 on 16 samples: the lowest wavelets are narrower than one bin of the
+    # padded length and cancel against their low-pass correction; they used
+    # to be normalised by a zero norm.
+    bank = morlet_1d_bank(16, 6, 4, 1, 8, 0)
+    for level in (bank.psi1, *[a for a in bank.psi2 if a is not None], *bank.phi):
+        assert np.isfinite(level).all()
+    assert np.abs(bank.psi1).max(axis=1).min() == 0  # some cancel entirely: zero filters
+
+
+def _band_window(filter_hat):
+    # The window of one filter, by a loop over its kept frequencies.
+    n = filter_hat.shape[0]
+    keep = [i for i in range(n) if abs(filter_hat[i]) > 1e-20 * np.abs(filter_hat).max(initial=0.0)]
+    if not keep:
+        return 0, 0
+    gaps = [(keep[(i + 1) % len(keep)] - keep[i]) % n or n for i in range(len(keep))]
+    largest = gaps.index(max(gaps))
+    return keep[(largest + 1) % len(keep)], n - gaps[largest] + 1
+
+
+def test_band_windows_of_all_rows_at_once(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    arrays = [morlet_1d_bank(300, 4, 2, 1, 16, 0).psi1, np.zeros((2, 5)), np.eye(3), np.ones((1, 1))]
+    for _ in range(200):
+        shape = rng.integers(1, 6), rng.integers(1, 20)
+        arrays.append(rng.random(shape) * (rng.random(shape) < rng.random()) * rng.choice([1, -1], shape))
+    for a in arrays:
+        starts, widths = band_windows(a)
+        expected = np.asarray([_band_window(row) for row in a]).reshape(-1, 2)
+        np.testing.assert_array_equal(np.c_[starts, widths], expected)
 
 
 # -- layouts, outputs, names --------------------------------------------------
