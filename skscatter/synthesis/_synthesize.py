@@ -95,6 +95,7 @@ def synthesize(
     L : int, default=8
         Number of orientations.
     n_samples : int, default=1
+        Number of fields to draw.
     shape : tuple of (int, int), default=None
         Size of the samples; ``None`` is the examples'.
     max_iter : int, default=500
@@ -120,8 +121,9 @@ def synthesize(
     Returns
     -------
     samples : ndarray of shape (n_samples, H', W') or (n_samples, H', W', C)
+        The drawn fields, in the layout of the examples.
     errors : ndarray of shape (n_samples,)
-        Only with ``return_error``.
+        Relative statistics error of each sample; only with ``return_error``.
 
     See Also
     --------
@@ -218,7 +220,24 @@ def synthesize(
 
 
 def synthesis_statistics_names(J, L, n_channels=1, model="spectra"):
-    """Names of the statistics that ``synthesize`` matches, in the order of its error vector.
+    """Return the names of the statistics that ``synthesize`` matches, in order.
+
+    Parameters
+    ----------
+    J : int
+        Number of dyadic scales.
+    L : int
+        Number of orientations.
+    n_channels : int, default=1
+        Number of colour channels.
+    model : {"spectra", "moments"}, default="spectra"
+        The synthesis model.
+
+    Returns
+    -------
+    names : list of str
+        In the order of the statistics vector whose relative error
+        ``synthesize(..., return_error=True)`` reports.
 
     Examples
     --------

@@ -215,12 +215,15 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, H, W[, C])
+            Training images (see ``shape``, ``n_channels`` and
+            ``channel_layout``).
         y : None
             Ignored.
 
         Returns
         -------
         self : ScatteringSpectra
+            The fitted transformer.
         """
         X, shape, n_channels = validate_images(self, X, reset=True)
         J, L = int(self.J), int(self.L)
@@ -240,6 +243,7 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, H, W[, C])
+            Images laid out as in ``fit``.
 
         Returns
         -------
@@ -280,7 +284,7 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         return result
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the statistics (see Notes).
+        """Return the names of the statistics (see Notes).
 
         Parameters
         ----------
@@ -290,6 +294,9 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
+            ``mean_c{c}``, ``low_c{c}_c{d}``, ``power_c{c}_c{d}_j{j}_t{t}``,
+            ``sparsity_c{c}_j{j}_t{t}``, ``phase_...`` and ``envelope_...``;
+            ``_imag`` ends the imaginary part of a complex statistic.
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
