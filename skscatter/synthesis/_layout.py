@@ -53,9 +53,9 @@ def _row_sigma(sigma, L, b):
     return sigma[:, :, :n].reshape(sigma.shape[0], -1)
 
 
-def _pairs(n, strict):
-    rows, cols = np.triu_indices(n, k=1 if strict else 0)
-    return rows, cols
+def _pairs(n):
+    """The upper triangle ``r <= s`` of an ``n x n`` block: how each Hermitian block is kept."""
+    return np.triu_indices(n)
 
 
 def layout_names(J, L, C, cross=True):
@@ -67,7 +67,7 @@ def layout_names(J, L, C, cross=True):
     ['mean_c0', 'low_c0_c0', 'power_c0_c0_j0_t0', 'power_c0_c0_j0_t1', 'sparsity_c0_j0_t0', 'sparsity_c0_j0_t1']
     """
     names = [f"mean_c{c}" for c in range(C)]
-    ci, di = _pairs(C, strict=False)
+    ci, di = _pairs(C)
     names += [f"low_c{c}_c{d}" for c, d in zip(ci, di)]
     names += [f"low_c{c}_c{d}_imag" for c, d in zip(ci, di) if c != d]
     waves = [(j, t) for j in range(J) for t in range(L)]
@@ -81,7 +81,7 @@ def layout_names(J, L, C, cross=True):
         rows = [(c, j, t) for c in range(C) for j in range(j2 + 1) for t in range(L)]
         for part in ("", "_imag"):
             names += [f"phase_c{c}_j{j}_t{t}_c{d}_j{j2}_t{t2}{part}" for c, j, t in rows for d in range(C)]
-        ri, si = _pairs(len(rows), strict=False)
+        ri, si = _pairs(len(rows))
         for part in ("", "_imag"):
             names += [
                 "envelope_c{}_j{}_t{}_c{}_j{}_t{}_j{}_t{}{}".format(*rows[r], *rows[s], j2, t2, part)
@@ -102,7 +102,7 @@ def to_vector(stats, norm, L, xp, log_power=False):
     B, C = stats["mean"].shape
     parts = []
     parts.append(stats["mean"] if log_power else stats["mean"] / norm.std)
-    ci, di = _pairs(C, strict=False)
+    ci, di = _pairs(C)
     off = ci != di
     low = stats["low"][:, ci, di]
     if log_power:
@@ -125,7 +125,7 @@ def to_vector(stats, norm, L, xp, log_power=False):
         rs = _row_sigma(norm.sigma, L, b)  # (B, R)
         phase = stats["phase"][b] / (rs[:, :, None] * norm.sigma[:, None, :, b])
         parts += [xp.real(phase).reshape(B, -1), xp.imag(phase).reshape(B, -1)]
-        ri, si = _pairs(rs.shape[1], strict=False)
+        ri, si = _pairs(rs.shape[1])
         env = stats["envelope"][b][:, ri, si] / (rs[:, ri] * rs[:, si])
         parts += [xp.real(env), xp.imag(env)[:, ri != si]]
     return xp.concatenate([p.reshape(B, -1) for p in parts], axis=1)
@@ -148,7 +148,7 @@ def vector_adjoint(g, stats, norm, L, xp):
         return block
 
     grads = {"mean": take(C) / norm.std}
-    ci, di = _pairs(C, strict=False)
+    ci, di = _pairs(C)
     off = ci != di
     n_pairs, n_off = len(ci), int(off.sum())
     scale = 1.0 / (norm.low[:, ci] * norm.low[:, di])
@@ -169,7 +169,7 @@ def vector_adjoint(g, stats, norm, L, xp):
         re = take(R * C).reshape(B, R, C)
         im = take(R * C).reshape(B, R, C)
         grads["phase"].append((re + 1j * im) * scale)
-        ri, si = _pairs(R, strict=False)
+        ri, si = _pairs(R)
         o = ri != si
         scale = 1.0 / (rs[:, ri] * rs[:, si])
         g_env = take(len(ri)) * scale + 0j

@@ -263,11 +263,10 @@ def spectra_vjp(grads, state, plan, ops):
     B, C, n_wavelets, H, W = Z.shape
     HW = H * W
     # Gradients arrive in float64; the backward pass runs in the forward's precision.
-    grads = {
-        key: (None if g is None else [None if b is None else b.astype(X.dtype) for b in g]
-              if isinstance(g, list) else g.astype(X.dtype if xp.iscomplexobj(g) else U.dtype))
-        for key, g in grads.items()
-    }
+    def cast(g):
+        return None if g is None else g.astype(X.dtype if xp.iscomplexobj(g) else U.dtype)
+
+    grads = {key: [cast(b) for b in g] if isinstance(g, list) else cast(g) for key, g in grads.items()}
 
     def hermitian_part(G):
         # S = A w B^H, B = A: gA = w (G + G^H) A (see the module docstring).

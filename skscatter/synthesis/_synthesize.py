@@ -188,7 +188,6 @@ def synthesize(
     target_norm = float(xp.linalg.norm(target))
 
     plan = plan_on(spectra_plan(*out_shape, J, L), ops, work_dtype)
-    size = n_samples * C * out_shape[0] * out_shape[1]
 
     def loss(flat):
         x = ops.asarray(flat.reshape(n_samples, C, *out_shape).astype(work_dtype))
@@ -208,7 +207,6 @@ def synthesize(
         found = minimize(
             loss, start.reshape(-1), jac=True, method="L-BFGS-B", options=dict(maxiter=max_iter, ftol=tol, gtol=0.0)
         )
-    assert found.x.size == size
     x = found.x.reshape(n_samples, C, *out_shape)
     samples = np.moveaxis(x, 1, -1) if colour else x[:, 0]
     samples = samples * scale
