@@ -145,7 +145,7 @@ def make_turbulence(
     ----------
     .. [1] J. C. McWilliams, "The emergence of isolated coherent vortices in
        turbulent flow", J. Fluid Mech. 146:21-43, 1984.
-       :doi:`10.1017/S0022112084001750`
+       https://doi.org/10.1017/S0022112084001750
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Scattering statistics of fields and the synthesis of new fields from them.
 
-:class:`ScatteringSpectra` summarises an image (a texture, a turbulent field)
+:class:`~skscatter.ScatteringSpectra` summarises an image (a texture, a turbulent field)
 by its scattering-spectra statistics; :func:`synthesize` draws new fields
 with the statistics of examples, by moving white noise with exact gradients;
 :func:`gaussian_synthesis` is the Gaussian baseline with the same power

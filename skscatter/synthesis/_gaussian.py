@@ -78,7 +78,7 @@ def gaussian_synthesis(X_example, *, n_samples=1, random_state=None):
     ----------
     .. [1] B. Galerne, Y. Gousseau and J.-M. Morel, "Random phase textures:
        theory and synthesis", IEEE Trans. Image Process. 20(1):257-267,
-       2011. :doi:`10.1109/TIP.2010.2052822`
+       2011. https://doi.org/10.1109/TIP.2010.2052822
 
     Examples
     --------

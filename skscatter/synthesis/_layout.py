@@ -97,7 +97,7 @@ def to_vector(stats, norm, L, xp, log_power=False):
     With ``log_power``, the diagonal ``low`` and ``power`` entries (which
     the own-field normaliser makes 1) are replaced by their logarithms, the
     means are left unscaled, and the rest is normalised: the features of
-    :class:`~skscatter.synthesis.ScatteringSpectra`.
+    :class:`~skscatter.ScatteringSpectra`.
     """
     B, C = stats["mean"].shape
     parts = []

@@ -68,7 +68,7 @@ def synthesize(
     its statistics match those of the examples; periodic boundaries.  Which
     statistics:
 
-    * ``"spectra"``: all of :class:`~skscatter.synthesis.ScatteringSpectra`'s
+    * ``"spectra"``: all of :class:`~skscatter.ScatteringSpectra`'s
       (power spectrum on the wavelet bands, sparsity, and the phase and
       envelope correlations across scales): vortices, edges and bursts keep
       their shapes;

@@ -247,7 +247,7 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_out_), float64
+        X_new : ndarray of shape (n_samples, n_features_out), float64
             A cupy array for cupy input.
         """
         check_is_fitted(self)
