@@ -15,6 +15,7 @@ from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, VERBOSE, check_executio
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ..utils._validation import overflow_error, validate_images
 from ._layout import layout_names, normaliser_of, to_vector
+from ._reduction import isotropic_reduction
 from ._spectra import plan_on, spectra_plan, spectra_statistics
 
 
@@ -26,6 +27,7 @@ class _Model(NamedTuple):
     image_shape: tuple
     n_channels: int
     channel_layout: str
+    isotropic: bool
     n_features_out: int
 
 
@@ -105,6 +107,12 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
     channel_layout : {"last", "first"}, default="last"
         Where the channel axis is, as in
         :class:`~skscatter.ScatteringTransformer`.
+    reduction : {None, "isotropic"}, default=None
+        ``"isotropic"`` averages the features that differ only by a global
+        rotation of their orientations (keeping the orientation differences,
+        named ``dt``): about ``L`` times fewer features, invariant to
+        rotations by multiples of ``pi / L`` (exactly to quarter turns for an
+        even ``L``); for fields without a preferred direction.
     backend : {"auto", "numpy", "numba", "cupy"}, default="auto"
         Who computes; the CPU backends share the same array expressions
         (FFTs by ``scipy.fft``), ``"cupy"`` runs on the GPU.
@@ -123,7 +131,7 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
     image_shape_ : tuple of (int, int)
     n_channels_ : int
     n_features_out_ : int
-        Number of statistics.
+        Number of statistics (after the reduction, if any).
 
     See Also
     --------
@@ -179,6 +187,7 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         "shape": [tuple, list, None],
         "n_channels": [Interval(Integral, 1, None, closed="left"), None],
         "channel_layout": [StrOptions({"last", "first"})],
+        "reduction": [StrOptions({"isotropic"}), None],
         "backend": BACKEND,
         "n_jobs": N_JOBS,
         "batch_size": BATCH_SIZE,
@@ -193,6 +202,7 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         *,
         n_channels=None,
         channel_layout="last",
+        reduction=None,
         backend="auto",
         n_jobs=None,
         batch_size="auto",
@@ -203,6 +213,7 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         self.shape = shape
         self.n_channels = n_channels
         self.channel_layout = channel_layout
+        self.reduction = reduction
         self.backend = backend
         self.n_jobs = n_jobs
         self.batch_size = batch_size
@@ -231,10 +242,11 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         self.image_shape_ = shape
         self.n_channels_ = n_channels
         self.channel_layout_ = self.channel_layout
-        names = layout_names(J, L, n_channels)
+        isotropic = self.reduction == "isotropic"
+        names = isotropic_reduction(J, L, n_channels)[1] if isotropic else layout_names(J, L, n_channels)
         self.n_features_out_ = len(names)
         spectra_plan(*shape, J, L)  # built (and cached) here, not in the first transform
-        self._model = _Model(J, L, shape, n_channels, self.channel_layout, len(names))
+        self._model = _Model(J, L, shape, n_channels, self.channel_layout, isotropic, len(names))
         return self
 
     def transform(self, X):
@@ -276,6 +288,10 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
             features = spectra_features(images, model, ops)
             if not bool(ops.xp.isfinite(features).all()):
                 raise overflow_error(X[start:stop], "The scattering spectra of X")
+            if model.isotropic:
+                # A sparse average over a few thousand columns: on the host.
+                matrix = isotropic_reduction(model.J, model.L, model.n_channels)[0]
+                features = ops.asarray((matrix @ to_host(features).T).T)
             return features
 
         result = out_xp.empty((X.shape[0], model.n_features_out), dtype=np.float64)
@@ -296,11 +312,16 @@ class ScatteringSpectra(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects
             ``mean_c{c}``, ``low_c{c}_c{d}``, ``power_c{c}_c{d}_j{j}_t{t}``,
             ``sparsity_c{c}_j{j}_t{t}``, ``phase_...`` and ``envelope_...``;
-            ``_imag`` ends the imaginary part of a complex statistic.
+            ``_imag`` ends the imaginary part of a complex statistic; with
+            ``reduction="isotropic"`` orientations ``t`` become differences
+            ``dt`` and disappear from ``power`` and ``sparsity``.
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        return np.asarray(layout_names(self._model.J, self._model.L, self._model.n_channels), dtype=object)
+        model = self._model
+        if model.isotropic:
+            return np.asarray(isotropic_reduction(model.J, model.L, model.n_channels)[1], dtype=object)
+        return np.asarray(layout_names(model.J, model.L, model.n_channels), dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -177,3 +177,30 @@ def test_numba_and_numpy_backends_compute_the_same_statistics_and_gradient(dtype
             np.testing.assert_allclose(s_nb[key][b], s_np[key][b], rtol=0, atol=rtol * scale)
     np.testing.assert_allclose(g_nb, g_np, rtol=0, atol=rtol * np.abs(g_np).max())
     assert g_nb.dtype == dtype
+
+
+def test_isotropic_reduction_averages_the_real_parts_over_rotations():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2, 16, 16))
+    full_est = ScatteringSpectra(J=2, L=4).fit(X)
+    iso_est = ScatteringSpectra(J=2, L=4, reduction="isotropic").fit(X)
+    full, iso = full_est.transform(X), iso_est.transform(X)
+    full_names, iso_names = list(full_est.get_feature_names_out()), list(iso_est.get_feature_names_out())
+    assert not any(n.endswith("_imag") for n in iso_names)
+    # Phase of (j0, t) against (j1, t2) with t - t2 = 1 (mod 4): the mean over t2.
+    members = [full_names.index(f"phase_c0_j0_t{(t2 + 1) % 4}_c0_j1_t{t2}") for t2 in range(4)]
+    column = iso_names.index("phase_c0_j0_dt1_c0_j1")
+    np.testing.assert_allclose(iso[:, column], full[:, members].mean(axis=1), rtol=1e-13)
+    # An envelope pair listed in either order falls in one group: (dt 3, dt 1)
+    # is stored as (dt 1, dt 3), with the same real part.
+    members = []
+    for t2 in range(4):
+        a, b = (t2 + 3) % 4, (t2 + 1) % 4
+        lo, hi = min(a, b), max(a, b)
+        members.append(full_names.index(f"envelope_c0_j0_t{lo}_c0_j0_t{hi}_j1_t{t2}"))
+    column = iso_names.index("envelope_c0_j0_dt1_c0_j0_dt3_j1")
+    np.testing.assert_allclose(iso[:, column], full[:, members].mean(axis=1), rtol=1e-13)
+    # Rotation invariance: quarter turns permute the members of every group.
+    turned = iso_est.transform(np.rot90(X, 1, axes=(1, 2)).copy())
+    np.testing.assert_allclose(turned, iso, rtol=0, atol=1e-12 * np.abs(iso).max())
+    assert not np.allclose(full_est.transform(np.rot90(X, 1, axes=(1, 2)).copy()), full)

@@ -46,6 +46,16 @@ def _scaled_images(draw):
 
 
 @st.composite
+def _quarter_turns(draw):
+    # The isotropic reduction averages over rotations by multiples of pi / L;
+    # a quarter turn of a square grid is one of them exactly for an even L.
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = colour_images(rng, n=2)
+    k = draw(st.integers(1, 3))
+    return X, np.rot90(X, k, axes=(1, 2)).copy(), lambda Y: Y
+
+
+@st.composite
 def _translated_images(draw):
     # The statistics are averages over a periodic grid: a circular shift of
     # the images changes none of them.
@@ -67,7 +77,7 @@ SPEC = Spec(
     params=dict(J=2, L=2),
     make_X=colour_images,
     input_kind="images",
-    alternatives=dict(J=1, L=3, shape=(8, 8), n_channels=3, channel_layout="first"),
+    alternatives=dict(J=1, L=3, shape=(8, 8), n_channels=3, channel_layout="first", reduction="isotropic"),
     sklearn_params=[dict(J=1, L=2), dict(J=1, L=1, backend="numpy")],
     hostile=image_hostile_inputs(colour_images(np.random.default_rng(0)))
     + [
@@ -86,6 +96,7 @@ SPEC = Spec(
         Invariance("sample_order", permuted_samples(2, 4), rtol=1e-13),
         Invariance("circular_translation", _translated_images(), rtol=1e-9),
         Invariance("positive_scaling", _scaled_images(), rtol=1e-9),
+        Invariance("quarter_turn", _quarter_turns(), rtol=1e-12, params=dict(reduction="isotropic")),
     ],
     backends=("numpy", "numba"),
     rtol=1e-12,
