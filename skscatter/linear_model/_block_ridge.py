@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config import get_config
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._tiled import MAX_ELEMENTS, add_lower_gram, cholesky_in_place, cholesky_solve, tiles
+from ._tiled import MAX_ELEMENTS, TILE, add_lower_gram, cholesky_in_place, cholesky_solve, tiles
 
 # Input dtypes read as they are (no copy of X): each block is cast on its own.
 _INPUT_DTYPES = [np.float64, np.float32, np.float16]
@@ -43,7 +43,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
     rows, each cast to ``compute_dtype``, centred (and scaled) on its own.
     The memory used is the one ``d x d`` or ``n x n`` matrix in
     ``compute_dtype``, plus a few blocks.  The matrix is factorised by a
-    Cholesky decomposition over ``block_size`` tiles: no LAPACK or BLAS call
+    Cholesky decomposition over tiles of 2048 rows: no LAPACK or BLAS call
     ever sees the whole matrix, so matrices past 2**31 elements (which
     crashed OpenBLAS in one call) are safe, and only their lower triangle is
     written.
@@ -63,9 +63,11 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         ``"primal"`` solves the ``d x d`` system, ``"dual"`` the ``n x n``
         one; ``"auto"`` picks the dual when there are more features than
         samples.  Both give the same coefficients up to rounding.
-    block_size : int, default=2048
-        Rows per block of ``X`` and side of the tiles of the factorised
-        matrix.  Results do not depend on it beyond rounding.
+    block_size : int or "auto", default="auto"
+        Rows of ``X`` per block (and side of the tiles of the Gram matrix
+        in the dual).  ``"auto"``: as many rows as fit, in float64, in the
+        ``working_memory`` of :func:`skscatter.get_config`, at most 2048.
+        Results do not depend on it beyond rounding.
     compute_dtype : {"float64", "float32"}, default="float64"
         Precision of the blocks and of the ``d x d`` or ``n x n`` matrix;
         ``"float32"`` halves the memory of the matrix.  Right-hand sides,
@@ -116,7 +118,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
         "solver": [StrOptions({"auto", "primal", "dual"})],
-        "block_size": [Interval(Integral, 1, None, closed="left")],
+        "block_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "compute_dtype": [StrOptions({"float64", "float32"})],
     }
 
@@ -127,7 +129,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         fit_intercept=True,
         standardize=False,
         solver="auto",
-        block_size=2048,
+        block_size="auto",
         compute_dtype="float64",
     ):
         self.alpha = alpha
@@ -172,7 +174,8 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_blocks(self, X, codes, n, d):
-        block, cdt = self.block_size, np.dtype(self.compute_dtype)
+        cdt = np.dtype(self.compute_dtype)
+        block = self.block_size if self.block_size != "auto" else _rows_in_working_memory(d, cap=2048)
         mean, scale = _column_statistics(X, block, centre=self.fit_intercept, standardize=self.standardize)
         # One-vs-all targets: +1 for the class, -1 otherwise; with two
         # classes only the column of classes_[1] (as RidgeClassifier).
@@ -243,9 +246,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=_INPUT_DTYPES, ensure_all_finite=False, reset=False)
         n, d = X.shape
         out = np.empty((n, model.weights.shape[1]))
-        # Rows per block: a float64 block within the working memory.
-        step = max(1, get_config()["working_memory"] * 2**20 // (8 * max(d, 1)))
-        for s in tiles(n, step):
+        for s in tiles(n, _rows_in_working_memory(d)):
             b = X[s].astype(np.float64)
             _check_finite(b, s)
             np.matmul(b, model.weights, out=out[s])
@@ -274,6 +275,12 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
+
+
+def _rows_in_working_memory(d, cap=None):
+    """Rows of ``d`` float64 values that fit in the working memory (at least 1, at most ``cap``)."""
+    rows = max(1, get_config()["working_memory"] * 2**20 // (8 * max(d, 1)))
+    return rows if cap is None else min(rows, cap)
 
 
 class _Overflow(ArithmeticError):
@@ -334,7 +341,7 @@ def _primal(rows, targets, n, d, block, cdt, alpha):
     """Weights from ``(Xc^T Xc + alpha I) W = Xc^T Yc``, the ``d x d`` matrix accumulated by row blocks."""
     G = np.zeros((d, d), dtype=cdt)
     B = np.zeros((d, targets(slice(0, 0)).shape[1]))
-    feature_tiles = tiles(d, block)
+    feature_tiles = tiles(d, TILE)
     for s in tiles(n, block):
         b = rows(s)
         if d * d <= MAX_ELEMENTS:
@@ -348,8 +355,8 @@ def _primal(rows, targets, n, d, block, cdt, alpha):
         del b  # before the next block is made
     _check_diagonal(G)
     G[np.diag_indices_from(G)] += alpha
-    cholesky_in_place(G, block)
-    return cholesky_solve(G, B, block)
+    cholesky_in_place(G, TILE)
+    return cholesky_solve(G, B, TILE)
 
 
 def _dual(rows, targets, n, block, cdt, alpha, d):
@@ -364,9 +371,9 @@ def _dual(rows, targets, n, block, cdt, alpha, d):
             del bj  # before the next block is made: two blocks at a time, not three
     _check_diagonal(K)
     K[np.diag_indices_from(K)] += alpha
-    cholesky_in_place(K, block)
+    cholesky_in_place(K, TILE)
     C = np.concatenate([targets(s) for s in row_tiles])
-    cholesky_solve(K, C, block)
+    cholesky_solve(K, C, TILE)
     del K
     W = np.zeros((d, C.shape[1]))
     for s in row_tiles:

@@ -20,6 +20,10 @@ from scipy.linalg.lapack import get_lapack_funcs
 #: Largest number of elements one BLAS or LAPACK call may see (32-bit indexing).
 MAX_ELEMENTS = 2**31 - 1
 
+#: Side of the tiles of a factorised matrix: large enough for BLAS to run at
+#: full speed, few enough tiles that the Python loops over them cost nothing.
+TILE = 2048
+
 
 def add_lower_gram(G, b):
     """``G += b^T b`` on the lower triangle of the C-ordered ``G``, in place and without a temporary.

@@ -12,7 +12,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import skscatter
 from skscatter.linear_model import BlockRidgeClassifier
+from skscatter.linear_model import _block_ridge as block_ridge
 from skscatter.linear_model._tiled import cholesky_in_place, cholesky_solve
 
 
@@ -32,7 +34,8 @@ def assert_same_model(clf, ref, X, rtol=1e-8):
     assert clf.coef_.shape == ((X.shape[1],) if k == 1 else (k, X.shape[1])) and clf.intercept_.shape == (k,)
     # scikit-learn < 1.9 gave binary coef_ the shape (1, n_features).
     assert_allclose(clf.coef_, np.reshape(ref.coef_, clf.coef_.shape), rtol=rtol, atol=rtol * scale)
-    assert_allclose(clf.intercept_, np.broadcast_to(np.ravel(ref.intercept_), (k,)), rtol=rtol, atol=rtol * np.abs(ref.intercept_).max())
+    intercept = np.broadcast_to(np.ravel(ref.intercept_), (k,))  # a scalar 0.0 without fit_intercept
+    assert_allclose(clf.intercept_, intercept, rtol=rtol, atol=rtol * np.abs(intercept).max())
     scores = ref.decision_function(X)
     assert_allclose(clf.decision_function(X), scores, rtol=rtol, atol=rtol * np.abs(scores).max())
     assert_array_equal(clf.predict(X), ref.predict(X))
@@ -81,6 +84,33 @@ def test_block_size_changes_only_rounding(solver, global_random_seed):
 
 
 @pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_tiles_change_only_rounding(solver, monkeypatch, global_random_seed):
+    # Factorisation tiles of 7 (not dividing n or d), and the primal's
+    # tile-by-tile accumulation meant for matrices past 2**31 elements.
+    X, y = make_problem(45, 38, 3, global_random_seed)
+    ref = RidgeClassifier(alpha=0.5).fit(X, y)
+    monkeypatch.setattr(block_ridge, "TILE", 7)
+    monkeypatch.setattr(block_ridge, "MAX_ELEMENTS", 10)
+    assert_same_model(BlockRidgeClassifier(alpha=0.5, solver=solver, block_size=10).fit(X, y), ref, X)
+
+
+def test_auto_block_size_follows_the_working_memory(global_random_seed):
+    X, y = make_problem(300, 4000, 3, global_random_seed)  # X: 9.6 MB
+    ref = BlockRidgeClassifier(alpha=3.0, block_size=300).fit(X, y)
+    with skscatter.config_context(working_memory=1):  # blocks of 32 rows of 4000 float64 (1 MiB)
+        tracemalloc.start()
+        try:
+            clf = BlockRidgeClassifier(alpha=3.0).fit(X, y)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert_allclose(clf.decision_function(X), ref.decision_function(X), rtol=1e-10, atol=1e-10)
+    # The n x n matrix (0.72 MB) and three blocks; a single block of 300 rows would be 9.6 MB.
+    assert peak < 300 * 300 * 8 + 4 * 2**20, peak
+    assert_allclose(clf.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
 def test_float16_input_equals_its_float64_cast(solver, global_random_seed):
     X, y = make_problem(90, 60, 3, global_random_seed)
     X16 = X.astype(np.float16)
@@ -96,7 +126,8 @@ def test_float32_compute_is_close(global_random_seed):
     ref = RidgeClassifier(alpha=1.0).fit(X, y)
     clf = BlockRidgeClassifier(alpha=1.0, compute_dtype="float32", block_size=64).fit(X, y)
     assert clf.coef_.dtype == np.float64
-    assert_allclose(clf.decision_function(X), ref.decision_function(X), atol=1e-4 * np.abs(ref.decision_function(X)).max())
+    scores = ref.decision_function(X)
+    assert_allclose(clf.decision_function(X), scores, atol=1e-4 * np.abs(scores).max())
 
 
 def test_memmap_input(tmp_path, global_random_seed):
