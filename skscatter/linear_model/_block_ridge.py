@@ -162,7 +162,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y has only one class ({self.classes_[0].item()!r}); a classifier needs samples of at least 2 classes."
+                f"y has only one class ({self.classes_.tolist()[0]!r}); a classifier needs samples of at least 2 classes."
             )
         n, d = X.shape
         self.solver_ = self.solver if self.solver != "auto" else ("dual" if d > n else "primal")

@@ -246,6 +246,8 @@ def test_one_class_is_refused():
     X, _ = make_problem(10, 3, 2, 0)
     with pytest.raises(ValueError, match="y has only one class \\('a'\\); a classifier needs samples of at least 2"):
         BlockRidgeClassifier().fit(X, ["a"] * 10)
+    with pytest.raises(ValueError, match="y has only one class \\('b'\\)"):
+        BlockRidgeClassifier().fit(X, np.array(["b"] * 10, dtype=object))
 
 
 @pytest.mark.parametrize("solver", ["primal", "dual"])
