@@ -43,10 +43,10 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
     rows, each cast to ``compute_dtype``, centred (and scaled) on its own.
     The memory used is the one ``d x d`` or ``n x n`` matrix in
     ``compute_dtype``, plus a few blocks.  The matrix is factorised by a
-    Cholesky decomposition over tiles of 2048 rows: no LAPACK or BLAS call
-    ever sees the whole matrix, so matrices past 2**31 elements (which
-    crashed OpenBLAS in one call) are safe, and only their lower triangle is
-    written.
+    Cholesky decomposition over tiles of 2048 rows, and no LAPACK or BLAS
+    call sees a matrix past 2**31 elements (the size at which OpenBLAS
+    crashed factorising in one call).  Only the lower triangle is read, and
+    the dual never writes the upper one outside the diagonal tiles.
 
     Parameters
     ----------
