@@ -18,6 +18,7 @@ PUBLIC_MODULES = [
     "skscatter.datasets",
     "skscatter.parallel",
     "skscatter.harmonic",
+    "skscatter.linear_model",
     "skscatter.metrics",
     "skscatter.patches",
     "skscatter.scattering",

@@ -1,0 +1,279 @@
+"""BlockRidgeClassifier: the same model as RidgeClassifier, fitted a block of rows at a time."""
+
+import pickle
+import tracemalloc
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.linear_model import RidgeClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skscatter
+from skscatter.linear_model import BlockRidgeClassifier
+from skscatter.linear_model import _block_ridge as block_ridge
+from skscatter.linear_model._tiled import cholesky_in_place, cholesky_solve
+
+
+def make_problem(n, d, n_classes, seed, offset=3.0):
+    rng = np.random.default_rng(seed)
+    # Features with a common offset and uneven scales, so that centring matters.
+    X = rng.normal(size=(n, d)) * rng.uniform(0.2, 3.0, d) + offset
+    y = rng.integers(0, n_classes, n)
+    y[:n_classes] = np.arange(n_classes)  # every class present
+    return X, np.array(["cat", "dog", "eel", "fox"])[y]
+
+
+def assert_same_model(clf, ref, X, rtol=1e-8):
+    scale = np.abs(ref.coef_).max()
+    assert_array_equal(clf.classes_, ref.classes_)
+    k = 1 if len(ref.classes_) == 2 else len(ref.classes_)
+    assert clf.coef_.shape == ((X.shape[1],) if k == 1 else (k, X.shape[1])) and clf.intercept_.shape == (k,)
+    # scikit-learn < 1.9 gave binary coef_ the shape (1, n_features).
+    assert_allclose(clf.coef_, np.reshape(ref.coef_, clf.coef_.shape), rtol=rtol, atol=rtol * scale)
+    intercept = np.broadcast_to(np.ravel(ref.intercept_), (k,))  # a scalar 0.0 without fit_intercept
+    assert_allclose(clf.intercept_, intercept, rtol=rtol, atol=rtol * np.abs(intercept).max())
+    scores = ref.decision_function(X)
+    assert_allclose(clf.decision_function(X), scores, rtol=rtol, atol=rtol * np.abs(scores).max())
+    assert_array_equal(clf.predict(X), ref.predict(X))
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual", "auto"])
+@pytest.mark.parametrize("n, d", [(150, 20), (30, 70)], ids=["n>d", "d>n"])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_equals_ridge_classifier(solver, n, d, n_classes, global_random_seed):
+    X, y = make_problem(n, d, n_classes, global_random_seed)
+    ref = RidgeClassifier(alpha=0.3).fit(X, y)
+    clf = BlockRidgeClassifier(alpha=0.3, solver=solver, block_size=16).fit(X, y)
+    assert_same_model(clf, ref, X)
+    assert clf.solver_ == (solver if solver != "auto" else ("dual" if d > n else "primal"))
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_without_intercept_equals_ridge_classifier(solver, global_random_seed):
+    X, y = make_problem(60, 25, 3, global_random_seed)
+    ref = RidgeClassifier(alpha=2.0, fit_intercept=False).fit(X, y)
+    clf = BlockRidgeClassifier(alpha=2.0, fit_intercept=False, solver=solver, block_size=9).fit(X, y)
+    assert_same_model(clf, ref, X)
+    assert_array_equal(clf.intercept_, 0.0)
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_standardize_equals_standard_scaler_in_front(solver, global_random_seed):
+    X, y = make_problem(80, 30, 3, global_random_seed)
+    X[:, 4] = 7.0  # a constant column keeps scale 1, as in StandardScaler
+    ref = make_pipeline(StandardScaler(), RidgeClassifier(alpha=1.5)).fit(X, y)
+    clf = BlockRidgeClassifier(alpha=1.5, standardize=True, solver=solver, block_size=13).fit(X, y)
+    assert_allclose(clf.mean_, ref[0].mean_, rtol=1e-12)
+    assert_allclose(clf.scale_, ref[0].scale_, rtol=1e-12)
+    scores = ref.decision_function(X)
+    assert_allclose(clf.decision_function(X), scores, rtol=1e-8, atol=1e-8 * np.abs(scores).max())
+    assert_array_equal(clf.predict(X), ref.predict(X))
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_block_size_changes_only_rounding(solver, global_random_seed):
+    X, y = make_problem(53, 41, 3, global_random_seed)
+    fits = [BlockRidgeClassifier(alpha=0.5, solver=solver, block_size=b).fit(X, y) for b in (1, 5, 16, 53, 1000)]
+    for clf in fits[1:]:  # 5 and 16 divide neither n nor d
+        assert_allclose(clf.coef_, fits[0].coef_, rtol=1e-10, atol=1e-12)
+        assert_allclose(clf.intercept_, fits[0].intercept_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_tiles_change_only_rounding(solver, monkeypatch, global_random_seed):
+    # Factorisation tiles of 7 (not dividing n or d), and the primal's
+    # tile-by-tile accumulation meant for matrices past 2**31 elements.
+    X, y = make_problem(45, 38, 3, global_random_seed)
+    ref = RidgeClassifier(alpha=0.5).fit(X, y)
+    monkeypatch.setattr(block_ridge, "TILE", 7)
+    monkeypatch.setattr(block_ridge, "MAX_ELEMENTS", 10)
+    assert_same_model(BlockRidgeClassifier(alpha=0.5, solver=solver, block_size=10).fit(X, y), ref, X)
+
+
+def test_auto_block_size_follows_the_working_memory(global_random_seed):
+    X, y = make_problem(300, 4000, 3, global_random_seed)  # X: 9.6 MB
+    ref = BlockRidgeClassifier(alpha=3.0, block_size=300).fit(X, y)
+    with skscatter.config_context(working_memory=1):  # blocks of 32 rows of 4000 float64 (1 MiB)
+        tracemalloc.start()
+        try:
+            clf = BlockRidgeClassifier(alpha=3.0).fit(X, y)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert_allclose(clf.decision_function(X), ref.decision_function(X), rtol=1e-10, atol=1e-10)
+    # The n x n matrix (0.72 MB) and three blocks; a single block of 300 rows would be 9.6 MB.
+    assert peak < 300 * 300 * 8 + 4 * 2**20, peak
+    assert_allclose(clf.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_float16_input_equals_its_float64_cast(solver, global_random_seed):
+    X, y = make_problem(90, 60, 3, global_random_seed)
+    X16 = X.astype(np.float16)
+    a = BlockRidgeClassifier(solver=solver, block_size=32).fit(X16, y)
+    b = BlockRidgeClassifier(solver=solver, block_size=32).fit(X16.astype(np.float64), y)
+    assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
+    assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=1e-14)
+    assert_allclose(a.decision_function(X16), b.decision_function(X16.astype(np.float64)), rtol=1e-12, atol=1e-13)
+
+
+def test_float32_compute_is_close(global_random_seed):
+    X, y = make_problem(200, 30, 3, global_random_seed)
+    ref = RidgeClassifier(alpha=1.0).fit(X, y)
+    clf = BlockRidgeClassifier(alpha=1.0, compute_dtype="float32", block_size=64).fit(X, y)
+    assert clf.coef_.dtype == np.float64
+    scores = ref.decision_function(X)
+    assert_allclose(clf.decision_function(X), scores, atol=1e-4 * np.abs(scores).max())
+
+
+def test_memmap_input(tmp_path, global_random_seed):
+    X, y = make_problem(70, 12, 2, global_random_seed)
+    mm = np.memmap(tmp_path / "x.dat", dtype=np.float16, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    mm = np.memmap(tmp_path / "x.dat", dtype=np.float16, mode="r", shape=X.shape)  # read-only: never written
+    clf = BlockRidgeClassifier(block_size=8).fit(mm, y)
+    ref = BlockRidgeClassifier(block_size=8).fit(np.array(mm, dtype=np.float64), y)
+    assert_allclose(clf.coef_, ref.coef_, rtol=1e-12, atol=1e-14)
+    assert_array_equal(clf.predict(mm), ref.predict(X.astype(np.float16)))
+
+
+def test_fit_memory_is_bounded_by_the_d_by_d_matrix():
+    # n = 4000, d = 300: X is 9.6 MB of float64; the d x d matrix 0.72 MB and
+    # a block of 256 rows 0.61 MB.  A copy of X would break the bound.
+    rng = np.random.default_rng(0)
+    n, d, block = 4000, 300, 256
+    X = rng.normal(size=(n, d)) + 1.0
+    y = rng.integers(0, 5, n)
+    BlockRidgeClassifier(block_size=block).fit(X[:50], y[:50])  # imports and caches outside the measure
+    tracemalloc.start()
+    try:
+        clf = BlockRidgeClassifier(block_size=block).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    bound = d * d * 8 + 2 * block * d * 8 + 20 * n * 8  # the matrix, two blocks, per-sample labels
+    assert peak < bound < X.nbytes, (peak, bound)
+    assert clf.solver_ == "primal"
+
+
+def test_dual_memory_is_bounded_by_the_n_by_n_matrix():
+    rng = np.random.default_rng(0)
+    n, d, block = 300, 4000, 32
+    X = rng.normal(size=(n, d))
+    y = rng.integers(0, 3, n)
+    BlockRidgeClassifier(block_size=block).fit(X[:, :50], y)
+    tracemalloc.start()
+    try:
+        clf = BlockRidgeClassifier(block_size=block).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The n x n matrix (0.72 MB) and a tile product; two blocks of 32 rows
+    # (1 MB each) and one in the making; weights (d x 3).
+    bound = 2 * n * n * 8 + 3 * block * d * 8 + 4 * d * 3 * 8
+    assert peak < bound < X.nbytes, (peak, bound)
+    assert clf.solver_ == "dual"
+
+
+@pytest.mark.parametrize("n, tile", [(1, 4), (10, 3), (17, 5), (16, 4), (9, 100)])
+def test_tiled_cholesky_reads_only_the_lower_triangle(n, tile, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    M = rng.normal(size=(n, n + 2))
+    A = M @ M.T + 0.1 * np.eye(n)
+    B = rng.normal(size=(n, 3))
+    work = A.copy()
+    work[np.triu_indices(n, 1)] = np.nan  # must never be read
+    cholesky_in_place(work, tile)
+    L = np.tril(work)
+    assert np.all(np.isfinite(L))
+    assert_allclose(L, np.linalg.cholesky(A), rtol=1e-10, atol=1e-12)
+    Z = cholesky_solve(work, B.copy(), tile)
+    assert_allclose(A @ Z, B, rtol=1e-9, atol=1e-9)
+
+
+def test_pickle_and_clone(global_random_seed):
+    X, y = make_problem(40, 10, 3, global_random_seed)
+    clf = BlockRidgeClassifier(alpha=0.2, block_size=7).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    assert_array_equal(again.decision_function(X), clf.decision_function(X))
+    fresh = clone(clf)
+    assert fresh.get_params() == clf.get_params() and not hasattr(fresh, "coef_")
+
+
+def test_set_params_after_fit_does_not_move_predictions(global_random_seed):
+    X, y = make_problem(40, 10, 3, global_random_seed)
+    clf = BlockRidgeClassifier(alpha=0.2, block_size=7).fit(X, y)
+    before = clf.decision_function(X)
+    clf.set_params(alpha=50.0, solver="dual", standardize=True, block_size=3, fit_intercept=False)
+    assert_array_equal(clf.decision_function(X), before)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(alpha=0.0), "'alpha' parameter .* must be a float in the range \\(0.0, inf\\). Got 0.0 instead"),
+        (dict(alpha=-1.0), "'alpha' parameter"),
+        (dict(solver="svd"), "'solver' parameter .* must be a str among"),
+        (dict(block_size=0), "'block_size' parameter .* must be an int in the range \\[1, inf\\)"),
+        (dict(block_size=True), "'block_size' parameter"),
+        (dict(compute_dtype="float16"), "'compute_dtype' parameter"),
+    ],
+)
+def test_invalid_parameters_are_named(params, match):
+    X, y = make_problem(20, 4, 2, 0)
+    with pytest.raises(ValueError, match=match):
+        BlockRidgeClassifier(**params).fit(X, y)
+
+
+def test_nan_is_refused_in_fit_and_predict():
+    X, y = make_problem(30, 4, 2, 0)
+    bad = X.copy()
+    bad[17, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinity \\(first in row 17\\); remove or impute"):
+        BlockRidgeClassifier(block_size=4).fit(bad, y)
+    clf = BlockRidgeClassifier(block_size=4).fit(X, y)
+    bad[17, 2] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity \\(first in row 17\\)"):
+        clf.predict(bad)
+
+
+def test_one_class_is_refused():
+    X, _ = make_problem(10, 3, 2, 0)
+    with pytest.raises(ValueError, match="y has only one class \\('a'\\); a classifier needs samples of at least 2"):
+        BlockRidgeClassifier().fit(X, ["a"] * 10)
+    with pytest.raises(ValueError, match="y has only one class \\('b'\\)"):
+        BlockRidgeClassifier().fit(X, np.array(["b"] * 10, dtype=object))
+
+
+@pytest.mark.parametrize("solver", ["primal", "dual"])
+def test_overflow_is_one_error(solver):
+    X, y = make_problem(20, 4, 2, 0)
+    with pytest.raises(ValueError, match="overflowed float64 \\(max \\|X\\| = .*\\); rescale X"):
+        BlockRidgeClassifier(solver=solver).fit(X * 1e300, y)
+    # standardize divides by the scale before any product: the same fit works.
+    clf = BlockRidgeClassifier(solver=solver, standardize=True).fit(X * 1e150, y)
+    ref = BlockRidgeClassifier(solver=solver, standardize=True).fit(X, y)
+    assert_array_equal(clf.predict(X * 1e150), ref.predict(X))
+
+
+def test_feature_count_is_checked():
+    X, y = make_problem(20, 4, 2, 0)
+    clf = BlockRidgeClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features, but BlockRidgeClassifier is expecting 4"):
+        clf.predict(X[:, :3])
+
+
+@parametrize_with_checks(
+    [
+        BlockRidgeClassifier(),
+        BlockRidgeClassifier(solver="dual", block_size=5),
+        BlockRidgeClassifier(standardize=True, block_size=7, compute_dtype="float32"),
+    ]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
