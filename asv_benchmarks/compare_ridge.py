@@ -4,6 +4,7 @@ From the repository root::
 
     .venv/bin/python asv_benchmarks/compare_ridge.py --n-samples 20000 --n-features 2000
     .venv/bin/python asv_benchmarks/compare_ridge.py --n-samples 4000 --n-features 10000
+    .venv/bin/python asv_benchmarks/compare_ridge.py --n-samples 20000 --n-features 2000 --tol 1e-8
 
 Printed per model: the best fit time of ``--repeats`` runs, the peak of
 memory allocated during one more fit (tracemalloc: NumPy's buffers
@@ -29,6 +30,7 @@ def main(argv=None):
     parser.add_argument("--dtype", default="float32", choices=["float16", "float32", "float64"])
     parser.add_argument("--alpha", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--tol", type=float, default=1e-6, help="tol of the solver='cg' models")
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(0)
@@ -48,6 +50,10 @@ def main(argv=None):
         "BlockRidgeClassifier(compute_dtype='float32')": lambda: BlockRidgeClassifier(
             alpha=args.alpha, compute_dtype="float32"
         ),
+        "BlockRidgeClassifier(solver='cg')": lambda: BlockRidgeClassifier(alpha=args.alpha, solver="cg", tol=args.tol),
+        "BlockRidgeClassifier(solver='cg', compute_dtype='float32')": lambda: BlockRidgeClassifier(
+            alpha=args.alpha, solver="cg", tol=args.tol, compute_dtype="float32"
+        ),
     }
     print(f"X: {n} x {d} {args.dtype} ({X.nbytes / 2**20:.0f} MiB), 10 classes, alpha={args.alpha:g}")
     for name, make in models.items():
@@ -62,6 +68,8 @@ def main(argv=None):
         tracemalloc.stop()
         error = np.abs(model.decision_function(X[rows]) - expected).max()
         solver = f", solver {model.solver_}" if hasattr(model, "solver_") else ""
+        if getattr(model, "n_iter_", None) is not None:
+            solver += f" ({model.n_iter_.max()} iterations)"
         print(
             f"{name}: fit {min(times):.2f} s, peak {peak / 2**20:.1f} MiB, "
             f"max |decision - RidgeClassifier(float64)| {error:.1e}{solver}",

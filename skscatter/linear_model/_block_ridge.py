@@ -1,5 +1,6 @@
 """A one-vs-all ridge classifier fitted a block of rows at a time, for data too large to copy."""
 
+import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -8,12 +9,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn.exceptions import ConvergenceWarning
+
 from .._config import get_config
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._tiled import MAX_ELEMENTS, TILE, add_lower_gram, cholesky_in_place, cholesky_solve, tiles
 
 # Input dtypes read as they are (no copy of X): each block is cast on its own.
 _INPUT_DTYPES = [np.float64, np.float32, np.float16]
+
+#: solver="auto" leaves the exact solvers when the smaller of the d x d and
+#: n x n matrices would take more than this many times the working memory
+#: (4 GiB at the default 64 MiB): past a few GB one matrix is most of a
+#: machine's memory, while the conjugate gradient needs a few blocks.
+_MATRIX_BUDGET_FACTOR = 64
 
 
 class _RidgeModel(NamedTuple):
@@ -30,23 +39,32 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
     (without class or sample weights): for each class, least squares on
     targets +1 for the class and -1 for the others, with the penalty
     ``alpha * ||w||^2`` and an unpenalised intercept (fitted by centring).
-    Two routes reach the same coefficients:
+    Three routes reach the same coefficients (the third to a tolerance):
 
     * ``solver="primal"`` forms ``X^T X`` (``d x d``, ``d`` features) from
       blocks of ``block_size`` rows, so ``n_samples`` is unbounded;
     * ``solver="dual"`` forms the Gram matrix ``X X^T`` (``n x n``) by
       tiles and maps the dual coefficients back to weights, for ``d``
-      larger than ``n``.
+      larger than ``n``;
+    * ``solver="cg"`` forms neither: conjugate gradients on the normal
+      equations ``(Xc^T Xc + alpha I) W = Xc^T Yc`` (``Xc`` the centred,
+      scaled ``X``), every class at once, each iteration one pass over the
+      blocks of ``X``, preconditioned by the diagonal of the system when
+      ``n >= d``; it stops at the relative residual ``tol``.
 
     ``X`` is never copied: float16, float32 and float64 arrays (a
     :class:`numpy.memmap` included) are read in blocks of ``block_size``
-    rows, each cast to ``compute_dtype``, centred (and scaled) on its own.
-    The memory used is the one ``d x d`` or ``n x n`` matrix in
-    ``compute_dtype``, plus a few blocks.  The matrix is factorised by a
-    Cholesky decomposition over tiles of 2048 rows, and no LAPACK or BLAS
-    call sees a matrix past 2**31 elements (the size at which OpenBLAS
-    crashed factorising in one call).  Only the lower triangle is read, and
-    the dual never writes the upper one outside the diagonal tiles.
+    rows, each cast to ``compute_dtype`` (the exact solvers also centre and
+    scale each block; the conjugate gradient moves the centring and scaling
+    onto its ``(d, n_classes)`` operands, and reads a block of ``X`` in
+    ``compute_dtype`` without a copy).  The exact solvers use the one
+    ``d x d`` or ``n x n`` matrix in ``compute_dtype`` plus a few blocks;
+    the conjugate gradient a block and a few ``(d, n_classes)`` arrays.  The
+    matrix is factorised by a Cholesky decomposition over tiles of 2048
+    rows, and no LAPACK or BLAS call sees a matrix past 2**31 elements (the
+    size at which OpenBLAS crashed factorising in one call).  Only the lower
+    triangle is read, and the dual never writes the upper one outside the
+    diagonal tiles.
 
     Parameters
     ----------
@@ -59,10 +77,14 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         penalty applies, as a :class:`~sklearn.preprocessing.StandardScaler`
         in front would; ``coef_`` and ``intercept_`` still apply to the
         unscaled input.  Constant features keep scale 1.
-    solver : {"auto", "primal", "dual"}, default="auto"
+    solver : {"auto", "primal", "dual", "cg"}, default="auto"
         ``"primal"`` solves the ``d x d`` system, ``"dual"`` the ``n x n``
-        one; ``"auto"`` picks the dual when there are more features than
-        samples.  Both give the same coefficients up to rounding.
+        one, both exactly (the same coefficients up to rounding);
+        ``"cg"`` iterates to the relative residual ``tol`` without either
+        matrix.  ``"auto"`` picks the smaller of the two matrices (the dual
+        when there are more features than samples), or ``"cg"`` when even
+        that one would take more than 64 times the ``working_memory`` of
+        :func:`skscatter.get_config` (4 GiB at the default 64 MiB).
     block_size : int or "auto", default="auto"
         Rows of ``X`` per block (and side of the tiles of the Gram matrix
         in the dual).  ``"auto"``: as many rows as fit, in float64, in the
@@ -72,6 +94,17 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         Precision of the blocks and of the ``d x d`` or ``n x n`` matrix;
         ``"float32"`` halves the memory of the matrix.  Right-hand sides,
         weights and statistics are always float64.
+    tol : float, default=1e-6
+        ``solver="cg"`` only: stop when the residual of each class's
+        system, ``||Xc^T Yc - (Xc^T Xc + alpha I) w||``, is at most ``tol``
+        times the norm of its right-hand side ``||Xc^T Yc||`` (in the
+        standardised units when ``standardize``).  The exact solvers ignore it.
+    max_iter : int or None, default=None
+        ``solver="cg"`` only: most iterations (passes over ``X``) per
+        class; ``None`` means ``max(100, 2 * n_features)`` (exact
+        arithmetic needs at most ``n_features``).  A
+        :class:`~sklearn.exceptions.ConvergenceWarning` says when ``tol``
+        was not reached.
 
     Attributes
     ----------
@@ -83,7 +116,10 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts.
     solver_ : str
-        The solver used, ``"primal"`` or ``"dual"``.
+        The solver used, ``"primal"``, ``"dual"`` or ``"cg"``.
+    n_iter_ : ndarray of shape (n_classes,) or (1,), or None
+        Conjugate gradient iterations per one-vs-all system (one for two
+        classes); ``None`` for the exact solvers.
     mean_ : ndarray of shape (n_features,)
         Column means of the training ``X`` (zeros without ``fit_intercept``).
     scale_ : ndarray of shape (n_features,)
@@ -111,15 +147,25 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
     >>> reference = RidgeClassifier(alpha=1.0).fit(X.astype(np.float64), y)
     >>> np.allclose(clf.decision_function(X), reference.decision_function(X.astype(np.float64)))
     True
+
+    Without a ``d x d`` or ``n x n`` matrix, to a relative residual of 1e-10:
+
+    >>> cg = BlockRidgeClassifier(alpha=1.0, solver="cg", tol=1e-10, block_size=500).fit(X, y)
+    >>> cg.solver_, bool(cg.n_iter_.max() <= 2 * X.shape[1])
+    ('cg', True)
+    >>> np.allclose(cg.decision_function(X), clf.decision_function(X))
+    True
     """
 
     _parameter_constraints = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
-        "solver": [StrOptions({"auto", "primal", "dual"})],
+        "solver": [StrOptions({"auto", "primal", "dual", "cg"})],
         "block_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "compute_dtype": [StrOptions({"float64", "float32"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -131,6 +177,8 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         solver="auto",
         block_size="auto",
         compute_dtype="float64",
+        tol=1e-6,
+        max_iter=None,
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -138,6 +186,8 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.block_size = block_size
         self.compute_dtype = compute_dtype
+        self.tol = tol
+        self.max_iter = max_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -165,7 +215,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
                 f"y has only one class ({self.classes_.tolist()[0]!r}); a classifier needs samples of at least 2 classes."
             )
         n, d = X.shape
-        self.solver_ = self.solver if self.solver != "auto" else ("dual" if d > n else "primal")
+        self.solver_ = self.solver if self.solver != "auto" else _auto_solver(n, d, np.dtype(self.compute_dtype))
 
         # Overflow is detected on the results (statistics, the matrix's
         # diagonal, the weights) and reported as one error below.
@@ -176,7 +226,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
     def _fit_blocks(self, X, codes, n, d):
         cdt = np.dtype(self.compute_dtype)
         block = self.block_size if self.block_size != "auto" else _rows_in_working_memory(d, cap=2048)
-        mean, scale = _column_statistics(X, block, centre=self.fit_intercept, standardize=self.standardize)
+        mean, scale, sum_sq = _column_statistics(X, block, centre=self.fit_intercept, standardize=self.standardize)
         # One-vs-all targets: +1 for the class, -1 otherwise; with two
         # classes only the column of classes_[1] (as RidgeClassifier).
         k = 1 if len(self.classes_) == 2 else len(self.classes_)
@@ -200,13 +250,28 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
             Y[np.flatnonzero(hit), c[hit]] = 1.0
             return Y - target_mean
 
+        self.n_iter_ = None
         try:
             if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
                 raise _Overflow
             if self.solver_ == "primal":
                 W = _primal(rows, targets, n, d, block, cdt, self.alpha)
-            else:
+            elif self.solver_ == "dual":
                 W = _dual(rows, targets, n, block, cdt, self.alpha, d)
+            else:
+                max_iter = self.max_iter if self.max_iter is not None else max(100, 2 * d)
+                normal = _NormalOperator(X, block, cdt, mean, scale, self.alpha)
+                B = normal.rhs(targets, k)
+                # The diagonal of Xc^T Xc bounds its entries, as in _check_diagonal.
+                if not (np.all(np.isfinite(sum_sq / scale**2)) and np.all(np.isfinite(B))):
+                    raise _Overflow
+                # Jacobi (the diagonal of the system) evens out the scales of
+                # the features when n >= d.  When d > n, Xc^T Xc has a null
+                # space of dimension d - n on which the system is alpha I, one
+                # eigenvalue that one step clears; Jacobi would spread it into
+                # as many as the distinct scales, so the system is left as is.
+                diagonal = sum_sq / scale**2 + self.alpha if n >= d else np.ones(d)
+                W, self.n_iter_ = _conjugate_gradient(normal, B, diagonal, self.tol, max_iter)
         except _Overflow:
             W = np.full((d, k), np.nan)  # reported below, with the size of X
         except np.linalg.LinAlgError:
@@ -277,6 +342,15 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _auto_solver(n, d, cdt):
+    """The exact solver with the smaller matrix, or ``"cg"`` when that matrix passes the budget."""
+    side = min(n, d)
+    budget = _MATRIX_BUDGET_FACTOR * get_config()["working_memory"] * 2**20
+    if side * side * cdt.itemsize > budget:
+        return "cg"
+    return "dual" if d > n else "primal"
+
+
 def _rows_in_working_memory(d, cap=None):
     """Rows of ``d`` float64 values that fit in the working memory (at least 1, at most ``cap``)."""
     rows = max(1, get_config()["working_memory"] * 2**20 // (8 * max(d, 1)))
@@ -301,9 +375,12 @@ def _max_abs(X, block):
 
 
 def _column_statistics(X, block, *, centre, standardize):
-    """Column means and scales in float64, merging per-block statistics (Chan et al.), one pass over X.
+    """Column means, scales and sums of squares in float64, merging per-block statistics (Chan et al.).
 
-    Also refuses non-finite values, block by block.
+    One pass over X (two to standardise without centring).  The sums of
+    squares are about the returned mean (zero without ``centre``): the
+    diagonal of ``Xc^T Xc`` before scaling.  Also refuses non-finite
+    values, block by block.
     """
     n, d = X.shape
     mean, m2, seen = np.zeros(d), np.zeros(d), 0
@@ -320,7 +397,10 @@ def _column_statistics(X, block, *, centre, standardize):
         m2 += b_m2 + delta**2 * (seen * count / total)
         seen = total
         del b
-    if not centre:
+    if centre:
+        sum_sq = m2
+    else:
+        sum_sq = m2 + seen * mean**2  # about zero: sum x^2 = sum (x - mean)^2 + n mean^2
         mean = np.zeros(d)
     scale = np.ones(d)
     if standardize:
@@ -334,7 +414,7 @@ def _column_statistics(X, block, *, centre, standardize):
             var /= n
         std = np.sqrt(var)
         scale = np.where(std > 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0), std, 1.0)
-    return mean, scale
+    return mean, scale, sum_sq
 
 
 def _primal(rows, targets, n, d, block, cdt, alpha):
@@ -386,3 +466,104 @@ def _check_diagonal(A):
     # so a finite diagonal means no product overflowed.
     if not np.all(np.isfinite(np.diagonal(A))):
         raise _Overflow
+
+
+class _NormalOperator:
+    """Products with ``Xc`` and ``Xc^T`` a block of rows at a time, ``Xc = (X - 1 mean^T) diag(1 / scale)``.
+
+    No centred or scaled block is made: the scaling moves onto the
+    ``(d, k)`` operand and the centring into a rank-one correction,
+    ``Xc V = X P - 1 (mean . P)`` with ``P = V / scale``, and
+    ``Xc^T Z = (X^T Z - mean (1^T Z)) / scale``.  A block is read as it is
+    when ``X`` is in ``compute_dtype`` (a view, no copy), else cast.
+    """
+
+    def __init__(self, X, block, cdt, mean, scale, alpha):
+        self.X, self.cdt, self.mean, self.scale, self.alpha = X, cdt, mean, scale, alpha
+        self.blocks = tiles(len(X), block)
+
+    def _block(self, s):
+        b = self.X[s]
+        return b if b.dtype == self.cdt else b.astype(self.cdt)
+
+    def _back(self, XtZ, z_sum):
+        """``Xc^T Z`` from ``X^T Z`` and the column sums of ``Z``."""
+        return (XtZ - np.outer(self.mean, z_sum)) / self.scale[:, None]
+
+    def rhs(self, targets, k):
+        """``Xc^T Yc`` (d, k), in float64."""
+        XtY, y_sum = np.zeros((self.X.shape[1], k)), np.zeros(k)
+        for s in self.blocks:
+            Y = targets(s)
+            XtY += self._block(s).T @ Y.astype(self.cdt)
+            y_sum += Y.sum(axis=0)
+        return self._back(XtY, y_sum)
+
+    def __call__(self, V):
+        """``(Xc^T Xc + alpha I) V`` for ``V`` of shape (d, k), in float64; one pass over X."""
+        P = V / self.scale[:, None]
+        shift = self.mean @ P
+        P = P.astype(self.cdt)
+        XtZ, z_sum = np.zeros(V.shape), np.zeros(V.shape[1])
+        for s in self.blocks:
+            b = self._block(s)
+            Z = b @ P  # Xc V on these rows, but for the shift
+            Z -= shift.astype(self.cdt)
+            XtZ += b.T @ Z
+            z_sum += Z.sum(axis=0, dtype=np.float64)
+            del b, Z  # before the next block is made
+        out = self._back(XtZ, z_sum)
+        out += self.alpha * V
+        return out
+
+
+def _conjugate_gradient(A, B, diagonal, tol, max_iter):
+    """Solve ``A W = B`` column by column with Jacobi-preconditioned conjugate gradients.
+
+    The recurrences of the ``k`` columns are independent but share each
+    product ``A P``: one pass over ``X`` serves every column still running.
+    A column stops when its residual is at most ``tol ||b||``.
+
+    Returns
+    -------
+    W : ndarray of shape (d, k)
+    n_iter : ndarray of shape (k,)
+        Iterations of each column.
+    """
+    d, k = B.shape
+    inverse_diagonal = (1.0 / diagonal)[:, None]
+    W = np.zeros((d, k))
+    R = B.copy()
+    Z = R * inverse_diagonal
+    P = Z.copy()
+    rz = np.einsum("ij,ij->j", R, Z)
+    goal = tol * np.linalg.norm(B, axis=0)
+    running = np.linalg.norm(R, axis=0) > goal
+    n_iter = np.zeros(k, dtype=np.intp)
+    for _ in range(max_iter):
+        if not running.any():
+            break
+        cols = np.flatnonzero(running)
+        Pc = P[:, cols]
+        AP = A(Pc)
+        step = rz[cols] / np.einsum("ij,ij->j", Pc, AP)
+        W[:, cols] += step * Pc
+        Rc = R[:, cols] - step * AP
+        R[:, cols] = Rc
+        n_iter[cols] += 1
+        Zc = Rc * inverse_diagonal
+        rz_next = np.einsum("ij,ij->j", Rc, Zc)
+        P[:, cols] = Zc + (rz_next / rz[cols]) * Pc
+        rz[cols] = rz_next
+        # A non-finite residual (overflow) stops the column: reported on W.
+        done = ~(np.linalg.norm(Rc, axis=0) > goal[cols])
+        running[cols[done]] = False
+    if running.any():
+        warnings.warn(
+            f"the conjugate gradient did not reach tol={tol!r} in max_iter={max_iter} iterations for "
+            f"{int(running.sum())} of {k} one-vs-all systems; increase max_iter (or tol, or alpha, "
+            "or use standardize=True, which usually speeds convergence).",
+            ConvergenceWarning,
+            stacklevel=5,  # the caller of fit, past _fit_context
+        )
+    return W, n_iter

@@ -2,11 +2,13 @@
 
 import pickle
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -52,21 +54,23 @@ def test_equals_ridge_classifier(solver, n, d, n_classes, global_random_seed):
     assert clf.solver_ == (solver if solver != "auto" else ("dual" if d > n else "primal"))
 
 
-@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("solver", ["primal", "dual", "cg"])
 def test_without_intercept_equals_ridge_classifier(solver, global_random_seed):
     X, y = make_problem(60, 25, 3, global_random_seed)
     ref = RidgeClassifier(alpha=2.0, fit_intercept=False).fit(X, y)
-    clf = BlockRidgeClassifier(alpha=2.0, fit_intercept=False, solver=solver, block_size=9).fit(X, y)
-    assert_same_model(clf, ref, X)
+    clf = BlockRidgeClassifier(alpha=2.0, fit_intercept=False, solver=solver, block_size=9, tol=1e-12).fit(X, y)
+    # Without centring the offset of 3 makes the system ill-conditioned: the
+    # conjugate gradient's residual bounds the error less tightly.
+    assert_same_model(clf, ref, X, rtol=1e-8 if solver != "cg" else 1e-6)
     assert_array_equal(clf.intercept_, 0.0)
 
 
-@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("solver", ["primal", "dual", "cg"])
 def test_standardize_equals_standard_scaler_in_front(solver, global_random_seed):
     X, y = make_problem(80, 30, 3, global_random_seed)
     X[:, 4] = 7.0  # a constant column keeps scale 1, as in StandardScaler
     ref = make_pipeline(StandardScaler(), RidgeClassifier(alpha=1.5)).fit(X, y)
-    clf = BlockRidgeClassifier(alpha=1.5, standardize=True, solver=solver, block_size=13).fit(X, y)
+    clf = BlockRidgeClassifier(alpha=1.5, standardize=True, solver=solver, block_size=13, tol=1e-12).fit(X, y)
     assert_allclose(clf.mean_, ref[0].mean_, rtol=1e-12)
     assert_allclose(clf.scale_, ref[0].scale_, rtol=1e-12)
     scores = ref.decision_function(X)
@@ -74,10 +78,12 @@ def test_standardize_equals_standard_scaler_in_front(solver, global_random_seed)
     assert_array_equal(clf.predict(X), ref.predict(X))
 
 
-@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("solver", ["primal", "dual", "cg"])
 def test_block_size_changes_only_rounding(solver, global_random_seed):
     X, y = make_problem(53, 41, 3, global_random_seed)
-    fits = [BlockRidgeClassifier(alpha=0.5, solver=solver, block_size=b).fit(X, y) for b in (1, 5, 16, 53, 1000)]
+    fits = [
+        BlockRidgeClassifier(alpha=0.5, solver=solver, block_size=b, tol=1e-13).fit(X, y) for b in (1, 5, 16, 53, 1000)
+    ]
     for clf in fits[1:]:  # 5 and 16 divide neither n nor d
         assert_allclose(clf.coef_, fits[0].coef_, rtol=1e-10, atol=1e-12)
         assert_allclose(clf.intercept_, fits[0].intercept_, rtol=1e-10, atol=1e-12)
@@ -110,7 +116,7 @@ def test_auto_block_size_follows_the_working_memory(global_random_seed):
     assert_allclose(clf.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("solver", ["primal", "dual", "cg"])
 def test_float16_input_equals_its_float64_cast(solver, global_random_seed):
     X, y = make_problem(90, 60, 3, global_random_seed)
     X16 = X.astype(np.float16)
@@ -180,6 +186,98 @@ def test_dual_memory_is_bounded_by_the_n_by_n_matrix():
     assert clf.solver_ == "dual"
 
 
+@pytest.mark.parametrize("standardize", [False, True])
+@pytest.mark.parametrize("n, d", [(150, 20), (30, 70)], ids=["n>d", "d>n"])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_cg_equals_ridge_classifier(n, d, n_classes, standardize, global_random_seed):
+    X, y = make_problem(n, d, n_classes, global_random_seed)
+    ref = make_pipeline(StandardScaler(with_mean=False), RidgeClassifier(alpha=0.3)) if standardize else None
+    ref = RidgeClassifier(alpha=0.3).fit(X, y) if not standardize else ref.fit(X, y)[-1]
+    Xr = X / X.std(axis=0) if standardize else X  # what the reference's coefficients apply to
+    clf = BlockRidgeClassifier(alpha=0.3, standardize=standardize, solver="cg", tol=1e-10, block_size=16).fit(X, y)
+    assert clf.solver_ == "cg" and clf.n_iter_.shape == ((1,) if n_classes == 2 else (n_classes,))
+    assert np.all(clf.n_iter_ >= 2) and np.all(clf.n_iter_ <= 2 * d)
+    coef = clf.coef_ * clf.scale_ if standardize else clf.coef_  # on the standardised features
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(coef, np.reshape(ref.coef_, coef.shape), rtol=1e-6, atol=1e-6 * scale)
+    scores = ref.decision_function(Xr)
+    assert_allclose(clf.decision_function(X), scores, rtol=1e-6, atol=1e-6 * np.abs(scores).max())
+    assert_array_equal(clf.predict(X), ref.predict(Xr))
+
+
+def test_cg_tol_bounds_the_residual(global_random_seed):
+    # The stopping rule itself: the residual of the normal equations, each
+    # class's relative to its right-hand side, recomputed from the weights.
+    X, y = make_problem(120, 15, 3, global_random_seed)
+    X16 = X.astype(np.float16)
+    Xc = X16.astype(np.float64) - X16.astype(np.float64).mean(axis=0)
+    Y = np.where(np.unique(y, return_inverse=True)[1][:, None] == np.arange(3), 1.0, -1.0)
+    Yc = Y - Y.mean(axis=0)
+    rhs = Xc.T @ Yc
+    for tol in (1e-2, 1e-5, 1e-9):
+        W = BlockRidgeClassifier(alpha=0.7, solver="cg", tol=tol, block_size=32).fit(X16, y).coef_.T
+        residual = np.linalg.norm(rhs - (Xc.T @ (Xc @ W) + 0.7 * W), axis=0) / np.linalg.norm(rhs, axis=0)
+        assert np.all(residual <= tol * 1.01), (tol, residual)
+    assert residual.max() > 1e-14  # the solve above stopped early, not an exact one
+
+
+def test_cg_warns_when_max_iter_is_reached(global_random_seed):
+    X, y = make_problem(60, 20, 3, global_random_seed)
+    with pytest.warns(ConvergenceWarning, match="did not reach tol=1e-06 in max_iter=1 iterations for 3 of 3"):
+        clf = BlockRidgeClassifier(solver="cg", max_iter=1).fit(X, y)
+    assert_array_equal(clf.n_iter_, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        BlockRidgeClassifier(solver="cg").fit(X, y)  # the default max_iter suffices
+
+
+def test_auto_picks_cg_past_the_matrix_budget(global_random_seed):
+    X, y = make_problem(40, 30, 3, global_random_seed)
+    assert BlockRidgeClassifier().fit(X, y).solver_ == "primal"
+    # The 30 x 30 matrix is 7,200 bytes in float64; 64 working memories of
+    # 100 bytes are 6,400 bytes, of 120 bytes 7,680.
+    with skscatter.config_context(working_memory=100 / 2**20):
+        clf = BlockRidgeClassifier(tol=1e-10).fit(X, y)
+        assert clf.solver_ == "cg"
+        assert BlockRidgeClassifier(compute_dtype="float32").fit(X, y).solver_ == "primal"  # half the bytes
+    with skscatter.config_context(working_memory=120 / 2**20):
+        assert BlockRidgeClassifier().fit(X, y).solver_ == "primal"
+    wide = np.hstack([X, X[:, :10] ** 2])[:30]  # n = 30 < d = 40: the smaller matrix is the 30 x 30 dual
+    assert BlockRidgeClassifier().fit(wide, y[:30]).solver_ == "dual"
+    with skscatter.config_context(working_memory=100 / 2**20):
+        assert BlockRidgeClassifier().fit(wide, y[:30]).solver_ == "cg"
+    assert_allclose(clf.decision_function(X), RidgeClassifier().fit(X, y).decision_function(X), rtol=1e-7, atol=1e-7)
+
+
+def test_cg_memory_is_bounded_by_blocks():
+    # n = 1000, d = 3000: the d x d matrix would be 72 MB, the n x n one
+    # 8 MB, X (float32) 12 MB; a block of 64 rows cast to float64 1.5 MB.
+    rng = np.random.default_rng(0)
+    n, d, block = 1000, 3000, 64
+    X = (rng.normal(size=(n, d)) + 1.0).astype(np.float32)
+    y = rng.integers(0, 5, n)
+    BlockRidgeClassifier(solver="cg", block_size=block).fit(X[:50, :40], y[:50])  # caches outside the measure
+    tracemalloc.start()
+    try:
+        clf = BlockRidgeClassifier(alpha=30.0, solver="cg", block_size=block).fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Two blocks (one cast, one in a product's temporary), ten (d, 5) arrays, per-sample labels.
+    bound = 2 * block * d * 8 + 10 * d * 5 * 8 + 20 * n * 8
+    assert peak < bound < n * n * 8, (peak, bound)
+    assert clf.solver_ == "cg"
+    ref = BlockRidgeClassifier(alpha=30.0, solver="dual", compute_dtype="float32").fit(X, y)
+    scores = ref.decision_function(X[:100])
+    assert_allclose(clf.decision_function(X[:100]), scores, atol=1e-4 * np.abs(scores).max())
+
+
+def test_exact_solvers_have_no_iterations():
+    X, y = make_problem(20, 4, 2, 0)
+    assert BlockRidgeClassifier(solver="primal").fit(X, y).n_iter_ is None
+    assert BlockRidgeClassifier(solver="dual").fit(X, y).n_iter_ is None
+
+
 @pytest.mark.parametrize("n, tile", [(1, 4), (10, 3), (17, 5), (16, 4), (9, 100)])
 def test_tiled_cholesky_reads_only_the_lower_triangle(n, tile, global_random_seed):
     rng = np.random.default_rng(global_random_seed)
@@ -222,6 +320,8 @@ def test_set_params_after_fit_does_not_move_predictions(global_random_seed):
         (dict(block_size=0), "'block_size' parameter .* must be an int in the range \\[1, inf\\)"),
         (dict(block_size=True), "'block_size' parameter"),
         (dict(compute_dtype="float16"), "'compute_dtype' parameter"),
+        (dict(tol=-1e-3), "'tol' parameter .* must be a float in the range \\[0.0, inf\\)"),
+        (dict(max_iter=0), "'max_iter' parameter .* must be an int in the range \\[1, inf\\) or None"),
     ],
 )
 def test_invalid_parameters_are_named(params, match):
@@ -250,7 +350,7 @@ def test_one_class_is_refused():
         BlockRidgeClassifier().fit(X, np.array(["b"] * 10, dtype=object))
 
 
-@pytest.mark.parametrize("solver", ["primal", "dual"])
+@pytest.mark.parametrize("solver", ["primal", "dual", "cg"])
 def test_overflow_is_one_error(solver):
     X, y = make_problem(20, 4, 2, 0)
     with pytest.raises(ValueError, match="overflowed float64 \\(max \\|X\\| = .*\\); rescale X"):
@@ -273,7 +373,12 @@ def test_feature_count_is_checked():
         BlockRidgeClassifier(),
         BlockRidgeClassifier(solver="dual", block_size=5),
         BlockRidgeClassifier(standardize=True, block_size=7, compute_dtype="float32"),
-    ]
+        BlockRidgeClassifier(solver="cg", block_size=6),
+    ],
+    # n_iter_ is None for the direct solvers, as for sklearn's Ridge.
+    expected_failed_checks=lambda est: (
+        {} if est.solver == "cg" else {"check_non_transformer_estimators_n_iter": "no iterations: a direct solver"}
+    ),
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
