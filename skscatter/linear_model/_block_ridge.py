@@ -117,9 +117,11 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         Intercepts.
     solver_ : str
         The solver used, ``"primal"``, ``"dual"`` or ``"cg"``.
-    n_iter_ : ndarray of shape (n_classes,) or (1,), or None
+    n_iter_ : ndarray of shape (n_classes,) or (1,)
         Conjugate gradient iterations per one-vs-all system (one for two
-        classes); ``None`` for the exact solvers.
+        classes); only when ``solver_ == "cg"`` (the exact solvers do not
+        iterate, and sklearn's checks expect an ``n_iter_`` to count at least
+        one).
     mean_ : ndarray of shape (n_features,)
         Column means of the training ``X`` (zeros without ``fit_intercept``).
     scale_ : ndarray of shape (n_features,)
@@ -250,7 +252,8 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
             Y[np.flatnonzero(hit), c[hit]] = 1.0
             return Y - target_mean
 
-        self.n_iter_ = None
+        # A refit with an exact solver must not keep a previous fit's count.
+        vars(self).pop("n_iter_", None)
         try:
             if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
                 raise _Overflow
