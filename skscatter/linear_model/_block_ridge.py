@@ -118,10 +118,10 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
     solver_ : str
         The solver used, ``"primal"``, ``"dual"`` or ``"cg"``.
     n_iter_ : ndarray of shape (n_classes,) or (1,)
-        Conjugate gradient iterations per one-vs-all system (one for two
-        classes); only when ``solver_ == "cg"`` (the exact solvers do not
-        iterate, and sklearn's checks expect an ``n_iter_`` to count at least
-        one).
+        Conjugate gradient iterations per one-vs-all system (one system
+        for two classes); 1 for the exact solvers, whose one pass is a
+        direct solve (an estimator with ``max_iter`` reports at least one
+        iteration, as scikit-learn's checks expect).
     mean_ : ndarray of shape (n_features,)
         Column means of the training ``X`` (zeros without ``fit_intercept``).
     scale_ : ndarray of shape (n_features,)
@@ -252,8 +252,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
             Y[np.flatnonzero(hit), c[hit]] = 1.0
             return Y - target_mean
 
-        # A refit with an exact solver must not keep a previous fit's count.
-        vars(self).pop("n_iter_", None)
+        self.n_iter_ = np.ones(k, dtype=np.int64)  # the exact solvers' one direct solve
         try:
             if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
                 raise _Overflow
