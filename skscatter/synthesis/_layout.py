@@ -91,6 +91,22 @@ def layout_names(J, L, C, cross=True):
     return names
 
 
+def _pair_parts(values, scale, ci, di, off, log_power, xp):
+    """Real parts, then off-diagonal imaginary parts, of a channel-pair block normalised by ``scale``.
+
+    ``values`` is ``(B, pairs, ...)`` and ``scale`` ``(B|1, C, ...)``; with
+    ``log_power`` the diagonal pairs (1 once normalised by the field's own
+    powers) give the log of the raw value instead.
+    """
+    normalised = values / (scale[:, ci] * scale[:, di])
+    real = xp.real(normalised)
+    if log_power:
+        diagonal_off = xp.asarray(off).reshape(-1, *([1] * (values.ndim - 2)))
+        real = xp.where(diagonal_off, real, xp.log(xp.maximum(xp.real(values), 1e-300)))
+    B = values.shape[0]
+    return [real.reshape(B, -1), xp.imag(normalised)[:, off].reshape(B, -1)]
+
+
 def to_vector(stats, norm, L, xp, log_power=False):
     """The statistics as real ``(B, n_features)`` rows (see the module docstring).
 
@@ -104,22 +120,8 @@ def to_vector(stats, norm, L, xp, log_power=False):
     parts.append(stats["mean"] if log_power else stats["mean"] / norm.std)
     ci, di = _pairs(C)
     off = ci != di
-    low = stats["low"][:, ci, di]
-    if log_power:
-        low_n = low / (norm.low[:, ci] * norm.low[:, di])
-        low_real = xp.where(xp.asarray(off), xp.real(low_n), xp.log(xp.maximum(xp.real(low), 1e-300)))
-    else:
-        low_real = xp.real(low / (norm.low[:, ci] * norm.low[:, di]))
-        low_n = low / (norm.low[:, ci] * norm.low[:, di])
-    parts += [low_real, xp.imag(low_n)[:, off]]
-    power = stats["power"][:, ci, di]  # (B, pairs, J L)
-    power_n = power / (norm.sigma[:, ci] * norm.sigma[:, di])
-    if log_power:
-        diag = xp.log(xp.maximum(xp.real(power), 1e-300))
-        power_real = xp.where(xp.asarray(off)[:, None], xp.real(power_n), diag)
-    else:
-        power_real = xp.real(power_n)
-    parts += [power_real.reshape(B, -1), xp.imag(power_n)[:, off].reshape(B, -1)]
+    for key, scale in (("low", norm.low), ("power", norm.sigma)):
+        parts += _pair_parts(stats[key][:, ci, di], scale, ci, di, off, log_power, xp)
     parts.append((stats["sparsity"] / norm.sigma).reshape(B, -1))
     for b in range(len(stats["phase"])):
         rs = _row_sigma(norm.sigma, L, b)  # (B, R)
@@ -150,16 +152,15 @@ def vector_adjoint(g, stats, norm, L, xp):
     grads = {"mean": take(C) / norm.std}
     ci, di = _pairs(C)
     off = ci != di
-    n_pairs, n_off = len(ci), int(off.sum())
-    scale = 1.0 / (norm.low[:, ci] * norm.low[:, di])
-    g_low = take(n_pairs) * scale + 0j
-    g_low[:, off] += 1j * take(n_off) * scale[:, off] if n_off else 0
-    grads["low"] = _scatter_pairs(g_low, ci, di, C, xp)
-    scale = 1.0 / (norm.sigma[:, ci] * norm.sigma[:, di])  # (B|1, pairs, J L)
-    g_power = take(n_pairs * n_wavelets).reshape(B, n_pairs, n_wavelets) * scale + 0j
-    if n_off:
-        g_power[:, off] += 1j * take(n_off * n_wavelets).reshape(B, n_off, n_wavelets) * scale[:, off]
-    grads["power"] = _scatter_pairs(g_power, ci, di, C, xp)
+    for key, scale in (("low", norm.low), ("power", norm.sigma)):
+        # The adjoint of _pair_parts (log_power=False): real parts of every
+        # pair, then imaginary parts of the off-diagonal ones.
+        scale = 1.0 / (scale[:, ci] * scale[:, di])  # (B|1, pairs, ...)
+        tail = scale.shape[2:]
+        g_pairs = take(len(ci) * int(np.prod(tail))).reshape(B, len(ci), *tail) * scale + 0j
+        if off.any():
+            g_pairs[:, off] += 1j * take(int(off.sum()) * int(np.prod(tail))).reshape(B, -1, *tail) * scale[:, off]
+        grads[key] = _scatter_pairs(g_pairs, ci, di, C, xp)
     grads["sparsity"] = take(C * n_wavelets).reshape(B, C, n_wavelets) / norm.sigma
     grads["phase"], grads["envelope"] = [], []
     for b in range(len(stats["phase"])):
