@@ -42,9 +42,17 @@ ALPHA = 5.0
 # out is below this, with at most _MAX_PERIODS on each side.
 _PERIOD_EPS = 1e-7
 _MAX_PERIODS = 5
-# Gaussian values below exp(-_GAUSSIAN_EXPONENT) (about 1e-40) of their
-# peak are left at zero: far below what float64 coefficients can resolve.
-_GAUSSIAN_EXPONENT = 92.0
+# Gaussian values below exp(-_GAUSSIAN_EXPONENT) (about 1e-20) of their
+# peak are left at zero: the kernels leave out what is below 1e-20 of a
+# filter's peak anyway (_NEGLIGIBLE, below), and float64 coefficients cannot
+# resolve it.
+_GAUSSIAN_EXPONENT = 46.0
+# Time Gaussians below exp(-_TIME_EXPONENT) of their peak half a period
+# away do not overlap their periodic copies (see _morlet_bank).
+_TIME_EXPONENT = 46.0
+# Padding a block of windows to its widest costs less than a block of its
+# own while the widths differ by this many bins (see _groups).
+_GROUP_SLACK = 256
 # Amplitude below which phi's tail may be cut: it sets the padding.
 _SUPPORT_CRITERION = 1e-3
 # Where the l1 norm of a filter has a closed form: Gaussians
@@ -138,52 +146,126 @@ def _windows(n, centres, sigmas, periods):
     return lo, np.maximum(hi, lo)
 
 
-def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors, low_factors=None, onto_zeros=False):
+# 0, 1, 2, ... as floats: the bins of a window counted from its start.
+_RAMP = np.arange(1 << 14, dtype=np.float64)
+_RAMP.setflags(write=False)
+
+
+def _ramp(size):
+    global _RAMP
+    if size > _RAMP.shape[0]:
+        ramp = np.arange(1 << (size - 1).bit_length(), dtype=np.float64)
+        ramp.setflags(write=False)
+        _RAMP = ramp
+    return _RAMP[:size]
+
+
+def _groups(widths):
+    """Runs of ``widths`` (sorted, widest first) evaluated as one padded block each.
+
+    A row joins the block of the widest one while it is at least half as
+    wide or the block is narrow: what padding wastes then costs less than
+    the NumPy calls of one more block.
+    """
+    bounds, first = [], 0
+    for i in range(1, len(widths)):
+        if 2 * widths[i] < widths[first] and widths[first] - widths[i] > _GROUP_SLACK:
+            bounds.append((first, i))
+            first = i
+    bounds.append((first, len(widths)))
+    return bounds
+
+
+def _dilations(centres, sigmas, lo, hi):
+    """For each term (widest first), ``(parent, e)`` when it is the parent's Gaussian dilated by ``2**e``, else None.
+
+    A term whose centre and width are exactly ``2**-e`` times those of a
+    wider term has, at bin ``k``, the value the wider one has at bin
+    ``2**e k``: the same floating-point exponent, since scaling by a power
+    of two is exact.  This holds for the bank of one wavelet per octave
+    (``Q = 1``, kymatio's default at the second order), whose rows, and
+    low-pass corrections, are each the previous one at half the scale; it
+    then takes every other sample of the wider window instead of an
+    exponential per sample.  The parent's window must hold the bins
+    ``2**e k`` of the term's window.
+    """
+    # Two terms are dilations of each other when their widths and centres
+    # scaled to the width's binary exponent agree.
+    family, parents = {}, []
+    for t, (c, s, start, stop) in enumerate(zip(centres, sigmas, lo, hi)):
+        mantissa, exponent = math.frexp(s)
+        members = family.setdefault((mantissa, math.ldexp(c, -exponent)), [])
+        found = None
+        for p, p_exponent in reversed(members):
+            e = p_exponent - exponent
+            if e > 0 and lo[p] <= start << e and (stop - 1) << e < hi[p]:
+                found = (p, e)
+                break
+        parents.append(found)
+        members.append((t, exponent))
+    return parents
+
+
+def _add_gaussians(filters, rows, centres, sigmas, lo, hi, factors):
     """``filters[rows[i]] += factors[i] * exp(-(k / n - centres[i])**2 / (2 sigmas[i]**2))`` on each window, folded.
 
-    With ``low_factors``, ``low_factors[i]`` times the Gaussian of the same
-    width around 0 is added on the same window.  The windows ``k = lo[i]
-    .. hi[i] - 1`` of all rows are evaluated in one expression per period
-    and added onto ``[0, 1)`` one period at a time, in increasing order, as
-    a sum over the periods would; within a period every bin of a row comes
-    once, so a fancy-indexed ``+=`` adds them all.  When the rows are still
-    zero and no window is longer than a period, no bin comes twice at all:
-    the values are stored, not added.
+    The window ``k = lo[i] .. hi[i] - 1`` of each term, counted from its
+    start, is a row of a padded block, so that every operation broadcasts
+    one value per term (no per-sample copies of the parameters); terms of
+    similar widths share a block, and a term that is a wider one dilated by
+    a power of two reads its samples (see :func:`_dilations`).  Each window
+    is then written onto ``[0, 1)`` one period at a time, in increasing
+    order, as contiguous slices: no sample needs an index of its own.
     """
     n = filters.shape[1]
-    flat = filters.reshape(-1)
-    store = onto_zeros and bool(np.all(hi - lo <= n))
-    for p in range(int(lo.min()) // n, -(-int(hi.max()) // n)):
-        start, stop = np.maximum(lo, p * n), np.minimum(hi, (p + 1) * n)
-        counts = np.maximum(stop - start, 0)
-        total = int(counts.sum())
-        if total == 0:
+    widths = hi - lo
+    order = np.argsort(-widths, kind="stable")
+    centres, sigmas, lo, hi = centres[order], sigmas[order], lo[order], hi[order]
+    starts, stops = lo.tolist(), hi.tolist()
+    parents = _dilations(centres.tolist(), sigmas.tolist(), starts, stops)
+    direct = np.array([t for t, parent in enumerate(parents) if parent is None], dtype=np.int64)
+    widths = widths[order][direct]
+    # The window's first bin relative to the centre, in bins.
+    offsets = (lo[direct] - centres[direct] * n)[:, None]
+    scales = (-0.5 / np.square(sigmas[direct] * n))[:, None]
+    values = [None] * len(parents)
+    for a, b in _groups(widths.tolist()):
+        block = _ramp(int(widths[a])) + offsets[a:b]
+        np.square(block, out=block)
+        block *= scales[a:b]
+        # The padding beyond a narrower window would reach exponents whose
+        # exp is subnormal or zero, which the vectorised exp computes two
+        # orders of magnitude slower; no sample of a window is below
+        # -_GAUSSIAN_EXPONENT, so the clip changes none of them.
+        np.maximum(block, -2 * _GAUSSIAN_EXPONENT, out=block)
+        np.exp(block, out=block)
+        for t, v in zip(direct[a:b].tolist(), block):
+            values[t] = v
+    for t, parent in enumerate(parents):
+        if parent is not None:
+            p, e = parent
+            values[t] = values[p][(starts[t] << e) - starts[p] :: 1 << e][: stops[t] - starts[t]]
+    # Rows still all zeros take their first piece stored, not added: one
+    # pass that also applies the factor, without reading the row.
+    untouched = [True] * filters.shape[0]
+    for v, r, start, stop, factor in zip(values, rows[order].tolist(), starts, stops, factors[order].tolist()):
+        row, used = filters[r], 0
+        if untouched[r] and 0 <= start and stop <= n:
+            # The common case: one piece, in the first period, on zeros.
+            np.multiply(v[: stop - start], factor, out=row[start:stop])
+            untouched[r] = False
             continue
-        # Bin of each sample on the unfolded axis: start, start + 1, ... in each window.
-        k = np.arange(total)
-        k += np.repeat(start - (np.cumsum(counts) - counts), counts)
-        # In place: the windows of a wide second-order bank hold ~10**5 samples.
-        values = k / n
-        widths = np.repeat(2 * sigmas**2, counts)
-        if low_factors is not None:
-            low = np.square(values)
-            low /= widths
-            np.negative(low, out=low)
-            np.exp(low, out=low)
-            low *= np.repeat(low_factors, counts)
-        values -= np.repeat(centres, counts)
-        np.square(values, out=values)
-        values /= widths
-        np.negative(values, out=values)
-        np.exp(values, out=values)
-        values *= np.repeat(factors, counts)
-        if low_factors is not None:
-            values += low
-        k += np.repeat(rows * n - p * n, counts)
-        if store:
-            flat[k] = values
-        else:
-            flat[k] += values
+        while start < stop:
+            p = start // n
+            end = min(stop, (p + 1) * n)
+            piece = v[used : used + end - start]
+            if untouched[r]:
+                np.multiply(piece, factor, out=row[start - p * n : end - p * n])
+                untouched[r] = False
+            else:
+                row[start - p * n : end - p * n] += piece * factor
+            used += end - start
+            start = end
 
 
 def _at_zero_frequency(n, centres, sigmas, lo, hi):
@@ -191,6 +273,21 @@ def _at_zero_frequency(n, centres, sigmas, lo, hi):
     p = np.arange(1 - _MAX_PERIODS, _MAX_PERIODS)
     inside = (lo[:, None] <= p * n) & (p * n < hi[:, None])
     return np.where(inside, np.exp(-((p - centres[:, None]) ** 2) / (2 * sigmas[:, None] ** 2)), 0.0).sum(axis=1)
+
+
+def _series_pairs():
+    # (2 - [m == 0]) b_j b_{j+m} of the binomial series of (1 - z)**(1/2),
+    # for j < _SERIES_TERMS and m < _SERIES_HARMONICS: a constant matrix.
+    binomial = np.ones(_SERIES_TERMS + _SERIES_HARMONICS)
+    binomial[1:] = np.cumprod((np.arange(len(binomial) - 1) - 0.5) / np.arange(1, len(binomial)))
+    j = np.arange(_SERIES_TERMS)[:, None]
+    m = np.arange(_SERIES_HARMONICS)[None, :]
+    pairs = binomial[j] * binomial[j + m] * np.where(m == 0, 1.0, 2.0)
+    pairs.setflags(write=False)
+    return pairs
+
+
+_SERIES_PAIRS = _series_pairs()
 
 
 def _series_norms(xis, sigmas, kappas):
@@ -205,14 +302,10 @@ def _series_norms(xis, sigmas, kappas):
     ``kappa <= 1/2`` the first 40 binomial terms and 12 harmonics leave out
     less than ``2**-80``.
     """
-    binomial = np.ones(_SERIES_TERMS + _SERIES_HARMONICS)
-    binomial[1:] = np.cumprod((np.arange(len(binomial) - 1) - 0.5) / np.arange(1, len(binomial)))
-    j = np.arange(_SERIES_TERMS)[:, None]
+    # a[r, m] = (2 - [m == 0]) kappa_r**m sum_j b_j b_{j+m} (kappa_r**2)**j
+    powers = np.square(kappas)[:, None] ** np.arange(_SERIES_TERMS)
     m = np.arange(_SERIES_HARMONICS)[None, :]
-    # a[r, m] = (2 - [m == 0]) sum_j b_j b_{j+m} kappa_r**(2 j + m)
-    pairs = binomial[j] * binomial[j + m]
-    powers = kappas[:, None, None] ** (2 * j + m)[None]
-    a = (pairs[None] * powers).sum(axis=1) * np.where(m == 0, 1.0, 2.0)
+    a = (powers @ _SERIES_PAIRS) * kappas[:, None] ** m
     # The Gaussian periodised in frequency, at m xi: the periods that matter.
     harmonics = m * xis[:, None]
     nearest = np.rint(harmonics)[..., None] + np.arange(-2, 3)
@@ -268,32 +361,41 @@ def _morlet_bank(n, xis, sigmas):
     centres = np.array([xi if xi else 0.0 for xi in xis], dtype=np.float64)
     sigmas = np.asarray(sigmas, dtype=np.float64)
     periods = _periods(sigmas)
-    zeros = np.zeros(len(centres))
-    lo, hi = _windows(n, centres, sigmas, periods)
-    low_lo, low_hi = _windows(n, zeros, sigmas, periods)
-    low_at_zero = _at_zero_frequency(n, zeros, sigmas, low_lo, low_hi)
+    R = len(centres)
+    zeros = np.zeros(R)
+    # The rows' Gaussians and their low-pass twins, in one pass each.
+    both = np.concatenate([centres, zeros]), np.concatenate([sigmas, sigmas]), np.concatenate([periods, periods])
+    lo, hi = _windows(n, *both)
+    at_zero = _at_zero_frequency(n, both[0], both[1], lo, hi)
+    lo, low_lo, hi, low_hi = lo[:R], lo[R:], hi[:R], hi[R:]
+    low_at_zero = at_zero[R:]
     several = periods > 1
-    kappa = np.where(several & (centres != 0), _at_zero_frequency(n, centres, sigmas, lo, hi) / low_at_zero, 0.0)
+    kappa = np.where(several & (centres != 0), at_zero[:R] / low_at_zero, 0.0)
     # Half a period in time is many widths: the time Gaussian there, and
     # what it overlaps with its copies, is below exp(-46) (1e-20) of its peak.
-    apart = (math.pi * n * sigmas) ** 2 / 2 >= _GAUSSIAN_EXPONENT / 2
+    apart = (math.pi * n * sigmas) ** 2 / 2 >= _TIME_EXPONENT
     closed = several & (sigmas <= _CLOSED_FORM_SIGMA) & ((centres == 0) | apart & (kappa <= 0.5))
     norms = np.where(closed, low_at_zero, 1.0)
     series = np.flatnonzero(closed & (kappa != 0))
     if series.size:
         norms[series] = _series_norms(centres[series], sigmas[series], kappa[series])
-    filters = np.zeros((len(centres), n))
-    plain = np.flatnonzero(kappa == 0)
-    if plain.size:
-        factors = 1 / norms[plain]
-        _add_gaussians(filters, plain, centres[plain], sigmas[plain], lo[plain], hi[plain], factors, onto_zeros=True)
+    filters = np.zeros((R, n))
+    # Each row's Gaussian, and minus kappa times the low-pass of the same
+    # width on its own window where kappa is not zero.
     fix = np.flatnonzero(kappa != 0)
-    if fix.size:
-        # Minus kappa times the low-pass of the same width, on the union of
-        # the two windows (the Gaussians differ by a shift of a few widths).
-        lo_fix, hi_fix = np.minimum(lo, low_lo)[fix], np.maximum(hi, low_hi)[fix]
-        factors, low_factors = 1 / norms[fix], -(kappa / norms)[fix]
-        _add_gaussians(filters, fix, centres[fix], sigmas[fix], lo_fix, hi_fix, factors, low_factors, onto_zeros=True)
+    _add_gaussians(
+        filters,
+        np.concatenate([np.arange(R), fix]),
+        np.concatenate([centres, zeros[fix]]),
+        np.concatenate([sigmas, sigmas[fix]]),
+        np.concatenate([lo, low_lo[fix]]),
+        np.concatenate([hi, low_hi[fix]]),
+        np.concatenate([1 / norms, -(kappa / norms)[fix]]),
+    )
+    # kappa makes the wavelet's mean zero: exactly, not up to the rounding
+    # of the two exponentials, which matters where the Gaussian is narrower
+    # than a bin and its other samples are tiny.
+    filters[fix, 0] = 0.0
     rest = np.flatnonzero(~closed)
     if rest.size:
         part = filters[rest]
@@ -413,6 +515,43 @@ def _half_support(filter_hat):
     return int(inside[0]) + 1 if inside.size else None
 
 
+def _low_pass_support(n, sigma):
+    """:func:`_half_support` of the low-pass of width ``sigma`` on ``n`` samples, from its closed form.
+
+    Where the low-pass has a closed-form norm (see :func:`_morlet_bank`),
+    it is in time the sampled Gaussian ``exp(-2 pi**2 sigma**2 t**2)``
+    periodised over ``n`` samples, divided by its sum over all integers, so
+    its tail masses come from samples of that Gaussian instead of an inverse
+    FFT of the built filter.  Where a tail mass is so close to the criterion
+    that rounding in the FFT could decide differently, the filter is built
+    and transformed as before.
+    """
+    half = n // 2
+    if sigma <= _CLOSED_FORM_SIGMA and half > 0:
+        # Beyond `reach` samples the Gaussian is below exp(-_TIME_EXPONENT).
+        reach = int(math.sqrt(2 * _TIME_EXPONENT) / (2 * math.pi * sigma)) + 2
+        g = np.exp(-2 * (math.pi * sigma) ** 2 * np.square(np.arange(reach + 1, dtype=np.float64)))
+        total = 2 * g.sum() - g[0]
+        if reach < half:
+            # No periodic copy reaches the first half.
+            h = g
+        else:
+            # Sample t of the period sums g(|t + q n|) over q = -Q .. Q - 1.
+            Q = reach // n + 1
+            padded = np.zeros(Q * n + 1)
+            padded[: reach + 1] = g
+            h = np.concatenate([padded[Q * n : 0 : -1], padded[: Q * n]]).reshape(2 * Q, n).sum(axis=0)[:half]
+        tail = np.cumsum(h[::-1])[::-1] / total
+        inside = np.flatnonzero(tail <= _SUPPORT_CRITERION)
+        if not inside.size and h.size == half and tail[-1] - _SUPPORT_CRITERION > 1e-9:
+            return None
+        if inside.size and inside[0] > 0:
+            i = int(inside[0])
+            if min(_SUPPORT_CRITERION - tail[i], tail[i - 1] - _SUPPORT_CRITERION) > 1e-9:
+                return i + 1
+    return _half_support(morlet_1d(n, None, sigma))
+
+
 def padding(length, T):
     """Padded length (a power of two), left padding, and whether borders will show.
 
@@ -426,7 +565,7 @@ def padding(length, T):
     >>> padding(512, 64)
     (1024, 256, False)
     """
-    support = _half_support(morlet_1d(length, None, SIGMA0 / T))
+    support = _low_pass_support(length, SIGMA0 / T)
     short = support is None
     if short:
         support = length // 2
@@ -488,9 +627,10 @@ def morlet_1d_bank(length, J, Q1, Q2, T, oversampling):
     log2_T = int(math.floor(math.log2(T)))
     xi1, sigma1, j1 = wavelet_parameters(J, Q1)
     xi2, sigma2, j2 = wavelet_parameters(J, Q2)
-    psi1 = _morlet_bank(N, xi1, sigma1)
-    psi2_full = _morlet_bank(N, xi2, sigma2)
-    phi_full = morlet_1d(N, None, SIGMA0 / T)
+    # Both orders and the low-pass in one batch: rows are independent, and
+    # one batch has one set of NumPy calls instead of three.
+    everything = _morlet_bank(N, xi1 + xi2 + [None], sigma1 + sigma2 + [SIGMA0 / T])
+    psi1, psi2_full, phi_full = everything[: len(xi1)], everything[len(xi1) : -1], everything[-1]
     # The subsamplings a first-order map can arrive with, and the total ones
     # the low-pass sees (see skscatter.scattering._core_1d).
     k1s = sorted({max(min(j, log2_T) - oversampling, 0) for j in j1})
