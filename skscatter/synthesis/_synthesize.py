@@ -14,6 +14,7 @@ from ._spectra import plan_on, spectra_plan, spectra_statistics, spectra_vjp
 from ._transformer import check_spectra_scales
 
 MODELS = ("spectra", "moments")
+INITS = ("gaussian", "marginal")
 
 
 def _fields(X, name):
@@ -45,6 +46,29 @@ def _mean_stats(stats):
             for k, v in stats.items()}
 
 
+def _white_noise(fields, init, n_samples, out_shape, rng):
+    """The descent's start: white noise, Gaussian or drawn from the examples' pixels.
+
+    ``"marginal"`` draws whole pixel vectors (all channels of one pixel
+    together, so the colours' correlations are kept) from the pooled pixels
+    of the examples: without replacement while they suffice, so one example
+    of the output's size is start-by-start a random permutation of its own
+    pixels and has exactly its histogram.  Either way the pixels are
+    independent, so the start has a flat spectrum and no structure.
+    """
+    n, C = fields.shape[:2]
+    size = out_shape[0] * out_shape[1]
+    if init == "gaussian":
+        mean = fields.mean(axis=(0, 2, 3))[None, :, None, None]
+        std = fields.std(axis=(0, 2, 3))[None, :, None, None]
+        return mean + std * rng.standard_normal((n_samples, C, *out_shape))
+    pool = np.moveaxis(fields, 1, -1).reshape(-1, C)  # (n * H * W, C) pixel vectors
+    draws = [rng.permutation(len(pool))[:size] if len(pool) >= size else rng.randint(len(pool), size=size)
+             for _ in range(n_samples)]
+    start = pool[np.stack(draws)]  # (n_samples, size, C)
+    return np.moveaxis(start, -1, 1).reshape(n_samples, C, *out_shape)
+
+
 def synthesize(
     X_example,
     *,
@@ -53,6 +77,7 @@ def synthesize(
     L=8,
     n_samples=1,
     shape=None,
+    init="gaussian",
     max_iter=500,
     tol=1e-10,
     random_state=None,
@@ -63,10 +88,9 @@ def synthesize(
 ):
     r"""Draw fields with the scattering statistics of examples (microcanonical maximum entropy).
 
-    Each sample starts as white noise with the examples' mean and variance
-    and is moved by L-BFGS (``scipy.optimize``, with exact gradients) until
-    its statistics match those of the examples; periodic boundaries.  Which
-    statistics:
+    Each sample starts as white noise (see ``init``) and is moved by L-BFGS
+    (``scipy.optimize``, with exact gradients) until its statistics match
+    those of the examples; periodic boundaries.  Which statistics:
 
     * ``"spectra"``: all of :class:`~skscatter.ScatteringSpectra`'s
       (power spectrum on the wavelet bands, sparsity, and the phase and
@@ -98,12 +122,27 @@ def synthesize(
         Number of fields to draw.
     shape : tuple of (int, int), default=None
         Size of the samples; ``None`` is the examples'.
+    init : {"gaussian", "marginal"}, default="gaussian"
+        The white noise the descent starts from.  ``"gaussian"``: Gaussian
+        noise with the examples' mean and variance per channel.
+        ``"marginal"``: pixels
+        drawn independently from the examples' own pixels (whole pixel
+        vectors for colour, so the channels' correlations are kept), without
+        replacement while the examples have enough of them -- for one
+        example of the samples' size, a random permutation of its pixels.
+        Both are white (flat spectrum, no structure); ``"marginal"`` starts
+        on the examples' histogram of pixel values, which no statistic
+        fixes.  The descent forgets most of the start within a few dozen
+        iterations, so the samples' histograms end closer to the examples'
+        on sparse fields and about as close on nearly Gaussian textures
+        (figures in the user guide).
     max_iter : int, default=500
         L-BFGS iterations.
     tol : float, default=1e-10
         L-BFGS stops when the relative decrease of the loss falls below it.
     random_state : int, RandomState or None, default=None
-        Seeds the white-noise start.
+        Seeds the white-noise start (for ``init="marginal"``, the draw of
+        the pixels).
     return_error : bool, default=False
         Also return each sample's relative statistics error
         ``||phi(sample) - phi(examples)|| / ||phi(examples)||``.
@@ -152,6 +191,8 @@ def synthesize(
 
     if model not in MODELS:
         raise ValueError(f"model={model!r} is not a synthesis model; use one of {MODELS}.")
+    if not (isinstance(init, str) and init in INITS):
+        raise ValueError(f"init={init!r} is not a starting noise; use one of {INITS}.")
     fields, colour = _fields(X_example, "X_example")
     n, C, H, W = fields.shape
     if J is None:
@@ -197,10 +238,7 @@ def synthesize(
         return 0.5 * float(xp.sum(residual**2)), to_host(g).reshape(-1).astype(np.float64)
 
     rng = check_random_state(random_state)
-    scaled = fields / scale
-    mean = scaled.mean(axis=(0, 2, 3))[None, :, None, None]
-    std = scaled.std(axis=(0, 2, 3))[None, :, None, None]
-    start = mean + std * rng.standard_normal((n_samples, C, *out_shape))
+    start = _white_noise(fields / scale, init, n_samples, out_shape, rng)
     # BLAS computes the Parseval sums: as many threads as the FFTs, no more
     # (oversubscribed OpenBLAS threads are several times slower than one).
     with threadpool_limits(threads, user_api="blas"):

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from skscatter.synthesis import ScatteringSpectra, synthesis_statistics_names, synthesize
+from skscatter.synthesis import ScatteringSpectra, histogram_distance, synthesis_statistics_names, synthesize
+from skscatter.synthesis._synthesize import _white_noise
 
 
 def _sparse_field(rng, size=32):
@@ -70,6 +71,61 @@ def test_huge_values_are_synthesised_at_their_scale():
     assert 0.1 < np.abs(sample).max() / np.abs(example).max() < 10
 
 
+def test_marginal_start_is_a_permutation_of_the_example():
+    example = _sparse_field(np.random.default_rng(8), size=16)[None, None]  # (n, C, H, W)
+    a = _white_noise(example, "marginal", 2, (16, 16), np.random.RandomState(0))
+    assert a.shape == (2, 1, 16, 16)
+    for start in a:
+        np.testing.assert_array_equal(np.sort(start.ravel()), np.sort(example.ravel()))
+    # A random order: not the example, and the two starts differ.
+    assert not np.array_equal(a[0], example[0]) and not np.array_equal(a[0], a[1])
+    np.testing.assert_array_equal(a, _white_noise(example, "marginal", 2, (16, 16), np.random.RandomState(0)))
+
+
+def test_marginal_start_draws_whole_colour_pixels():
+    rng = np.random.default_rng(9)
+    grey = rng.normal(size=(2, 1, 8, 8))
+    colour = np.concatenate([grey, 2 * grey + 1, -grey], axis=1)  # channels tied pixel by pixel
+    for shape in ((8, 8), (8, 16), (24, 24)):  # fewer, as many and more pixels than the two examples pool
+        start = _white_noise(colour, "marginal", 1, shape, np.random.RandomState(0))
+        assert start.shape == (1, 3, *shape)
+        np.testing.assert_array_equal(start[:, 1], 2 * start[:, 0] + 1)
+        np.testing.assert_array_equal(start[:, 2], -start[:, 0])
+        assert np.isin(start[:, 0], grey).all()
+    # As many output pixels as pooled ones: each pooled pixel exactly once.
+    start = _white_noise(colour, "marginal", 1, (8, 16), np.random.RandomState(0))
+    np.testing.assert_array_equal(np.sort(start[:, 0].ravel()), np.sort(grey.ravel()))
+
+
+def test_gaussian_start_has_the_examples_mean_and_variance():
+    example = 3.0 + 2.0 * np.random.default_rng(10).normal(size=(1, 1, 64, 64))
+    start = _white_noise(example, "gaussian", 1, (64, 64), np.random.RandomState(0))
+    assert abs(start.mean() - example.mean()) < 0.1 and abs(start.std() - example.std()) < 0.1
+    assert not np.isin(start, example).any()
+
+
+@pytest.mark.parametrize("init", ["gaussian", "marginal"])
+def test_each_start_is_reproducible_and_matches(init):
+    example = _sparse_field(np.random.default_rng(11), size=16)
+    kwargs = dict(J=1, L=4, max_iter=200, init=init, return_error=True)
+    a, error = synthesize(example, random_state=3, **kwargs)
+    b, _ = synthesize(example, random_state=3, **kwargs)
+    np.testing.assert_array_equal(a, b)
+    assert error[0] < 1e-2
+
+
+def test_marginal_start_keeps_the_histogram_of_a_sparse_field_closer():
+    # A heavy-tailed field: Gaussian noise has to be bent into its histogram
+    # by the descent, noise drawn from its pixels starts there.
+    example = _sparse_field(np.random.default_rng(1))
+    distance = {}
+    for init in ("gaussian", "marginal"):
+        sample, error = synthesize(example, J=2, L=4, max_iter=200, init=init, random_state=1, return_error=True)
+        assert error[0] < 1e-2
+        distance[init] = histogram_distance(sample[0], example)
+    assert distance["marginal"] < 0.75 * distance["gaussian"], distance
+
+
 def test_names_count_the_matched_statistics():
     assert len(synthesis_statistics_names(2, 4, 3)) == ScatteringSpectra(J=2, L=4).fit(np.zeros((1, 8, 8, 3))).n_features_out_
     assert len(synthesis_statistics_names(2, 4, model="moments")) == 1 + 1 + 8 + 8
@@ -87,6 +143,8 @@ def test_names_count_the_matched_statistics():
         (dict(shape=(8,)), r"shape=\(8,\) must be \(H, W\)"),
         (dict(backend="torch"), "backend='torch'"),
         (dict(dtype=np.int32), "is not a working precision"),
+        (dict(init="uniform"), "init='uniform' is not a starting noise"),
+        (dict(init=None), "init=None is not a starting noise"),
     ],
 )
 def test_bad_parameters_are_refused(kwargs, match):
