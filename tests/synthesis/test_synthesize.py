@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skscatter.synthesis import ScatteringSpectra, histogram_distance, synthesis_statistics_names, synthesize
-from skscatter.synthesis._synthesize import _white_noise
+from skscatter.synthesis._synthesize import _histogram_term, _pixel_quantiles, _white_noise
 
 
 def _sparse_field(rng, size=32):
@@ -126,6 +126,126 @@ def test_marginal_start_keeps_the_histogram_of_a_sparse_field_closer():
     assert distance["marginal"] < 0.75 * distance["gaussian"], distance
 
 
+def test_pixel_quantiles_average_the_quantile_function_over_equal_bins():
+    rng = np.random.default_rng(12)
+    fields = rng.normal(size=(2, 3, 6, 5))  # two examples, three channels: 60 pooled pixels per channel
+    pooled = np.sort(np.moveaxis(fields, 1, 0).reshape(3, -1), axis=1)
+    # As many bins as pixels: the sorted pixels; half as many: means of consecutive pairs.
+    np.testing.assert_allclose(_pixel_quantiles(fields, 60), pooled, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(_pixel_quantiles(fields, 30), pooled.reshape(3, 30, 2).mean(axis=2), atol=1e-12)
+    # Bins that cut pixels (7 of 60): the quantile function sampled finely at each bin's midpoints.
+    u = (np.arange(7 * 6000) + 0.5) / (7 * 6000)
+    fine = pooled[:, np.floor(u * 60).astype(int)].reshape(3, 7, 6000).mean(axis=2)
+    np.testing.assert_allclose(_pixel_quantiles(fields, 7), fine, atol=1e-10)
+
+
+def test_histogram_term_is_the_squared_distance_of_sorted_pixels():
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(2, 3, 40))
+    quantiles = np.sort(rng.gamma(2.0, size=(3, 40)), axis=1)
+    weights = np.array([0.5, 1.0, 2.0])
+    value, _ = _histogram_term(x, quantiles, weights, np)
+    expected = sum(weights[c] * np.sum((np.sort(x[s, c]) - quantiles[c]) ** 2) for s in range(2) for c in range(3))
+    assert value == pytest.approx(expected, rel=1e-12)
+    # Zero exactly when the pixels are a permutation of the quantiles.
+    shuffled = np.stack([[rng.permutation(q) for q in quantiles] for _ in range(2)])
+    value, grad = _histogram_term(shuffled, quantiles, weights, np)
+    assert value == 0 and not grad.any()
+
+
+def test_histogram_term_gradient_matches_finite_differences():
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(2, 2, 30))  # distinct values: the sort is locally constant
+    quantiles = np.sort(rng.standard_t(3, size=(2, 30)), axis=1)
+    weights = np.array([0.7, 1.3])
+    _, grad = _histogram_term(x, quantiles, weights, np)
+    step = 1e-6
+    numeric = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += step
+        down[index] -= step
+        numeric[index] = (_histogram_term(up, quantiles, weights, np)[0]
+                          - _histogram_term(down, quantiles, weights, np)[0]) / (2 * step)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+    # Along a random direction too (all pixels moving at once).
+    direction = rng.normal(size=x.shape)
+    along = (_histogram_term(x + step * direction, quantiles, weights, np)[0]
+             - _histogram_term(x - step * direction, quantiles, weights, np)[0]) / (2 * step)
+    assert along == pytest.approx(float(np.sum(grad * direction)), rel=1e-6)
+
+
+def test_synthesis_loss_gradient_with_the_histogram_term(monkeypatch):
+    # The whole loss L-BFGS sees (statistics + histogram, float64): its
+    # gradient against central differences along random directions.
+    import scipy.optimize
+
+    captured = {}
+
+    def capture(fun, x0, **kwargs):
+        captured["fun"], captured["x0"] = fun, x0
+        raise StopIteration
+
+    monkeypatch.setattr(scipy.optimize, "minimize", capture)
+    example = _sparse_field(np.random.default_rng(15), size=16)
+    with pytest.raises(StopIteration):
+        synthesize(example, J=2, L=4, init="marginal", histogram_weight=3.0, dtype=np.float64, random_state=0)
+    fun, x0 = captured["fun"], captured["x0"]
+    x = x0 + 0.05 * np.random.default_rng(16).normal(size=x0.shape)  # off the start's ties, if any
+    _, grad = fun(x)
+    with pytest.raises(StopIteration):
+        synthesize(example, J=2, L=4, init="marginal", histogram_weight=0.0, dtype=np.float64, random_state=0)
+    value_without, grad_without = captured["fun"](x)
+    assert np.abs(grad - grad_without).max() > 1e-3 * np.abs(grad).max()  # the term is in the loss
+    # The term is 0.5 * weight * W2^2 / variance, in the descent's units (the example over its largest value).
+    scaled = example / np.abs(example).max()
+    w2 = np.mean((np.sort(x) - np.sort(scaled.ravel())) ** 2)
+    assert fun(x)[0] - value_without == pytest.approx(0.5 * 3.0 * w2 / scaled.var(), rel=1e-9)
+    rng = np.random.default_rng(17)
+    for _ in range(3):
+        direction = rng.normal(size=x.shape)
+        step = 1e-6
+        along = (fun(x + step * direction)[0] - fun(x - step * direction)[0]) / (2 * step)
+        assert along == pytest.approx(float(grad @ direction), rel=1e-5)
+
+
+def test_histogram_weight_brings_the_samples_histogram_to_the_examples():
+    example = _sparse_field(np.random.default_rng(1))
+    kwargs = dict(J=2, L=4, max_iter=300, init="marginal", random_state=1, return_error=True)
+    distance, errors = {}, {}
+    for weight in (0.0, 0.1, 1.0):
+        sample, error = synthesize(example, histogram_weight=weight, **kwargs)
+        distance[weight], errors[weight] = histogram_distance(sample[0], example) / example.std(), error[0]
+    assert distance[1.0] < 0.2 * distance[0.0] and distance[0.1] < 0.3 * distance[0.0], distance
+    # A penalty, not a constraint: on this small field the statistics give a
+    # little way to the histogram as the weight grows.
+    assert errors[0.0] < 1e-2 and errors[0.1] < 1e-2 and errors[1.0] < 5e-2, errors
+
+
+def test_histogram_weight_works_per_colour_channel_and_reproduces():
+    rng = np.random.default_rng(18)
+    # Three channels of different histograms (right-, left-skewed, milder), each of unit variance.
+    channels = [_sparse_field(rng), -_sparse_field(rng), _sparse_field(rng) ** 0.5]
+    colour = np.stack([c / c.std() for c in channels], axis=-1)[None]
+    kwargs = dict(J=1, L=4, max_iter=200, init="marginal", random_state=2)
+    plain = synthesize(colour, **kwargs)[0]
+    kept = synthesize(colour, histogram_weight=1.0, **kwargs)[0]
+    np.testing.assert_array_equal(kept, synthesize(colour, histogram_weight=1.0, **kwargs)[0])
+    for c in range(3):
+        d_plain = histogram_distance(plain[..., c], colour[..., c])
+        d_kept = histogram_distance(kept[..., c], colour[..., c])
+        assert d_kept < 0.5 * d_plain, (c, d_kept, d_plain)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_histogram_weight_on_each_cpu_backend(backend):
+    example = _sparse_field(np.random.default_rng(19), size=16)
+    kwargs = dict(J=2, L=4, max_iter=40, init="marginal", histogram_weight=1.0, random_state=0, dtype=np.float64)
+    reference = synthesize(example, backend="numba", **kwargs)
+    np.testing.assert_allclose(synthesize(example, backend=backend, **kwargs), reference,
+                               rtol=1e-6, atol=1e-9 * np.abs(reference).max())
+
+
 def test_names_count_the_matched_statistics():
     assert len(synthesis_statistics_names(2, 4, 3)) == ScatteringSpectra(J=2, L=4).fit(np.zeros((1, 8, 8, 3))).n_features_out_
     assert len(synthesis_statistics_names(2, 4, model="moments")) == 1 + 1 + 8 + 8
@@ -145,6 +265,11 @@ def test_names_count_the_matched_statistics():
         (dict(dtype=np.int32), "is not a working precision"),
         (dict(init="uniform"), "init='uniform' is not a starting noise"),
         (dict(init=None), "init=None is not a starting noise"),
+        (dict(histogram_weight=-1.0), r"histogram_weight=-1.0 must be a finite number >= 0"),
+        (dict(histogram_weight=float("nan")), r"histogram_weight=nan must be a finite number >= 0"),
+        (dict(histogram_weight=float("inf")), r"histogram_weight=inf must be a finite number >= 0"),
+        (dict(histogram_weight="1"), r"histogram_weight='1' must be a finite number >= 0; use 0.0"),
+        (dict(histogram_weight=True), r"histogram_weight=True must be"),
     ],
 )
 def test_bad_parameters_are_refused(kwargs, match):
