@@ -47,7 +47,8 @@ def main():
     J = int(np.log2(args.size)) - 3
     examples = fields(args.size)
     print(f"size {args.size} J={J} L=8 max_iter={args.max_iter} init={args.init} random_state=0", flush=True)
-    print(f"{'field':10s} {'weight':>6s} {'hist':>7s} {'gauss':>7s} {'ratio':>6s} {'stats err':>9s} {'time s':>7s}", flush=True)
+    header = ("field", "weight", "hist", "gauss", "ratio", "stats err", "time s")
+    print("{:10s} {:>6s} {:>7s} {:>7s} {:>6s} {:>9s} {:>7s}".format(*header), flush=True)
     for name in args.fields:
         example = examples[name]
         gauss = histogram_distance(gaussian_synthesis(example, random_state=0)[0], example) / example.std()
@@ -59,8 +60,9 @@ def main():
             )
             elapsed = time.perf_counter() - start
             hist = histogram_distance(sample[0], example) / example.std()
-            print(f"{name:10s} {weight:6.2f} {hist:7.3f} {gauss:7.3f} {hist / gauss:6.2f} {error[0]:9.1e} {elapsed:7.1f}",
-                  flush=True)
+            row = f"{name:10s} {weight:6.2f} {hist:7.3f} {gauss:7.3f} {hist / gauss:6.2f}"
+            row += f" {error[0]:9.1e} {elapsed:7.1f}"
+            print(row, flush=True)
 
 
 if __name__ == "__main__":
