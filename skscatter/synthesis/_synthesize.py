@@ -82,12 +82,18 @@ def _pixel_quantiles(fields, size):
     C = fields.shape[1]
     pool = np.sort(np.moveaxis(fields, 1, 0).reshape(C, -1), axis=1)  # (C, M)
     M = pool.shape[1]
+    if M == size:
+        return pool
     # The integral of the step quantile function, piecewise linear between
-    # u = i / M; differencing it at the bin edges averages exactly.
-    integral = np.concatenate([np.zeros((C, 1)), np.cumsum(pool, axis=1) / M], axis=1)
+    # u = i / M; differencing it at the bin edges averages exactly.  Taken
+    # above each channel's smallest pixel so that differencing the running
+    # sums does not round a constant channel into a non-constant target (its
+    # pixels would then be pulled apart, where the wavelet modulus has a kink).
+    low = pool[:, :1]
+    integral = np.concatenate([np.zeros((C, 1)), np.cumsum(pool - low, axis=1) / M], axis=1)
     edges = np.arange(size + 1) / size
     at_edges = np.stack([np.interp(edges, np.arange(M + 1) / M, row) for row in integral])
-    return np.diff(at_edges, axis=1) * size
+    return low + np.diff(at_edges, axis=1) * size
 
 
 def _histogram_term(x, quantiles, weights, xp):
@@ -295,9 +301,12 @@ def synthesize(
     if histogram_weight > 0:
         quantiles = _pixel_quantiles(fields / scale, size)
         variance = (fields / scale).var(axis=(0, 2, 3))
-        # A constant channel has no variance to measure by; the fields are
-        # scaled to at most 1 in magnitude, so 1 is their unit.
-        variance = np.where(variance > 0, variance, 1.0)
+        # A constant channel has no variance to measure by (``var`` rounds it
+        # to a tiny positive number rather than 0, which would weigh the
+        # rounding noise of the other terms' gradients enormously); the
+        # fields are scaled to at most 1 in magnitude, so 1 is their unit.
+        constant = fields.max(axis=(0, 2, 3)) == fields.min(axis=(0, 2, 3))
+        variance = np.where(constant, 1.0, variance)
         # 0.5 * weight * W2^2 / variance, with W2^2 = mean over the N pixels.
         hist_weights = 0.5 * histogram_weight / (size * variance)
 

@@ -137,6 +137,9 @@ def test_pixel_quantiles_average_the_quantile_function_over_equal_bins():
     u = (np.arange(7 * 6000) + 0.5) / (7 * 6000)
     fine = pooled[:, np.floor(u * 60).astype(int)].reshape(3, 7, 6000).mean(axis=2)
     np.testing.assert_allclose(_pixel_quantiles(fields, 7), fine, atol=1e-10)
+    # A constant channel gets exactly constant targets, whatever the bins.
+    fields[:, 1] = 0.1
+    assert (_pixel_quantiles(fields, 7)[1] == 0.1).all() and (_pixel_quantiles(fields, 60)[1] == 0.1).all()
 
 
 def test_histogram_term_is_the_squared_distance_of_sorted_pixels():
@@ -235,6 +238,18 @@ def test_histogram_weight_works_per_colour_channel_and_reproduces():
         d_plain = histogram_distance(plain[..., c], colour[..., c])
         d_kept = histogram_distance(kept[..., c], colour[..., c])
         assert d_kept < 0.5 * d_plain, (c, d_kept, d_plain)
+
+
+def test_histogram_weight_with_a_constant_channel():
+    # A constant channel's variance is no unit (it rounds to ~1e-30, not 0):
+    # the term must neither blow up on it nor stop the descent.
+    rng = np.random.default_rng(20)
+    colour = np.stack([rng.normal(size=(16, 16)), np.full((16, 16), 2.0)], axis=-1)[None]
+    kwargs = dict(J=1, L=4, max_iter=200, init="marginal", random_state=0, return_error=True)
+    plain, _ = synthesize(colour, **kwargs)
+    kept, error = synthesize(colour, histogram_weight=1.0, **kwargs)
+    assert error[0] < 3e-2 and np.ptp(kept[..., 1]) < 1e-12
+    assert histogram_distance(kept[..., 0], colour[..., 0]) < 0.5 * histogram_distance(plain[..., 0], colour[..., 0])
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
