@@ -297,10 +297,11 @@ def synthesize(
 
     plan = plan_on(spectra_plan(*out_shape, J, L), ops, work_dtype)
 
+    scaled = fields / scale  # the units of the descent, for the starting noise and the histogram targets
     size = out_shape[0] * out_shape[1]
     if histogram_weight > 0:
-        quantiles = _pixel_quantiles(fields / scale, size)
-        variance = (fields / scale).var(axis=(0, 2, 3))
+        quantiles = _pixel_quantiles(scaled, size)
+        variance = scaled.var(axis=(0, 2, 3))
         # A constant channel has no variance to measure by (``var`` rounds it
         # to a tiny positive number rather than 0, which would weigh the
         # rounding noise of the other terms' gradients enormously); the
@@ -324,7 +325,7 @@ def synthesize(
         return value, grad
 
     rng = check_random_state(random_state)
-    start = _white_noise(fields / scale, init, n_samples, out_shape, rng)
+    start = _white_noise(scaled, init, n_samples, out_shape, rng)
     # BLAS computes the Parseval sums: as many threads as the FFTs, no more
     # (oversubscribed OpenBLAS threads are several times slower than one).
     with threadpool_limits(threads, user_api="blas"):
