@@ -155,3 +155,20 @@ def test_blockwise_transform_keeps_float32_and_refuses_bad_input():
         blockwise_transform(est, da.from_array(X), chunk_size=0)
     with pytest.raises(ValueError, match="pass a dask array of images"):
         blockwise_transform(est, X)
+
+
+def test_dask_example_gathers_each_chunk_into_its_rows(client):
+    # examples/long_dask_cluster.py takes the chunks as they finish (in any
+    # order) instead of joining them on one worker: each must land on its rows.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "long_dask_cluster.py"
+    spec = importlib.util.spec_from_file_location("long_dask_cluster", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    expected = np.arange(23 * 5, dtype=np.float64).reshape(23, 5) ** 1.5
+    lazy = da.from_array(expected, chunks=((4, 7, 1, 11), 5)) * 1.0
+    out = np.full_like(expected, np.nan)
+    assert example.gather_rows(client, lazy, out) is out
+    np.testing.assert_array_equal(out, expected)
