@@ -96,7 +96,7 @@ def _pixel_quantiles(fields, size):
     return low + np.diff(at_edges, axis=1) * size
 
 
-def _histogram_term(x, quantiles, weights, xp):
+def _histogram_term(x, quantiles, weights):
     """Weighted squared 2-Wasserstein distance of each channel's pixels to its quantiles, and its gradient.
 
     ``x`` is ``(n, C, N)``, ``quantiles`` ``(C, N)`` and ``weights`` ``(C,)``
@@ -104,14 +104,14 @@ def _histogram_term(x, quantiles, weights, xp):
     term is ``sum_{s,c} weights[c] * sum_k (x_(k) - q_k)^2``: sorting is a
     permutation, locally constant away from ties, so the gradient is
     ``2 * weights[c] * (x_(k) - q_k)`` put back at the pixel that ranks
-    ``k``.
+    ``k``.  On the host (NumPy), on the float64 vector L-BFGS holds.
     """
-    order = xp.argsort(x, axis=-1)
-    difference = xp.take_along_axis(x, order, axis=-1) - quantiles[None]
-    value = float(xp.sum(weights[None, :, None] * difference**2))
-    grad = xp.empty_like(x)
+    order = np.argsort(x, axis=-1)
+    difference = np.take_along_axis(x, order, axis=-1) - quantiles[None]
+    value = float(np.sum(weights[None, :, None] * difference**2))
+    grad = np.empty_like(x)
     n, C, _ = x.shape
-    rows = xp.arange(n)[:, None, None], xp.arange(C)[None, :, None]
+    rows = np.arange(n)[:, None, None], np.arange(C)[None, :, None]
     grad[rows[0], rows[1], order] = 2 * weights[None, :, None] * difference
     return value, grad
 
@@ -326,7 +326,7 @@ def synthesize(
         if histogram_weight > 0:
             # On the float64 vector L-BFGS holds, on the host whatever the
             # backend: one sort per channel, small next to the statistics.
-            h_value, h_grad = _histogram_term(flat.reshape(n_samples, C, size), quantiles, hist_weights, np)
+            h_value, h_grad = _histogram_term(flat.reshape(n_samples, C, size), quantiles, hist_weights)
             value, grad = value + h_value, grad + h_grad.reshape(-1)
         return value, grad
 

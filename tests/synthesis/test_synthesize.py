@@ -162,12 +162,12 @@ def test_histogram_term_is_the_squared_distance_of_sorted_pixels():
     x = rng.normal(size=(2, 3, 40))
     quantiles = np.sort(rng.gamma(2.0, size=(3, 40)), axis=1)
     weights = np.array([0.5, 1.0, 2.0])
-    value, _ = _histogram_term(x, quantiles, weights, np)
+    value, _ = _histogram_term(x, quantiles, weights)
     expected = sum(weights[c] * np.sum((np.sort(x[s, c]) - quantiles[c]) ** 2) for s in range(2) for c in range(3))
     assert value == pytest.approx(expected, rel=1e-12)
     # Zero exactly when the pixels are a permutation of the quantiles.
     shuffled = np.stack([[rng.permutation(q) for q in quantiles] for _ in range(2)])
-    value, grad = _histogram_term(shuffled, quantiles, weights, np)
+    value, grad = _histogram_term(shuffled, quantiles, weights)
     assert value == 0 and not grad.any()
 
 
@@ -176,20 +176,20 @@ def test_histogram_term_gradient_matches_finite_differences():
     x = rng.normal(size=(2, 2, 30))  # distinct values: the sort is locally constant
     quantiles = np.sort(rng.standard_t(3, size=(2, 30)), axis=1)
     weights = np.array([0.7, 1.3])
-    _, grad = _histogram_term(x, quantiles, weights, np)
+    _, grad = _histogram_term(x, quantiles, weights)
     step = 1e-6
     numeric = np.empty_like(x)
     for index in np.ndindex(x.shape):
         up, down = x.copy(), x.copy()
         up[index] += step
         down[index] -= step
-        numeric[index] = (_histogram_term(up, quantiles, weights, np)[0]
-                          - _histogram_term(down, quantiles, weights, np)[0]) / (2 * step)
+        numeric[index] = (_histogram_term(up, quantiles, weights)[0]
+                          - _histogram_term(down, quantiles, weights)[0]) / (2 * step)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
     # Along a random direction too (all pixels moving at once).
     direction = rng.normal(size=x.shape)
-    along = (_histogram_term(x + step * direction, quantiles, weights, np)[0]
-             - _histogram_term(x - step * direction, quantiles, weights, np)[0]) / (2 * step)
+    along = (_histogram_term(x + step * direction, quantiles, weights)[0]
+             - _histogram_term(x - step * direction, quantiles, weights)[0]) / (2 * step)
     assert along == pytest.approx(float(np.sum(grad * direction)), rel=1e-6)
 
 
