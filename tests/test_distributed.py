@@ -172,3 +172,8 @@ def test_dask_example_gathers_each_chunk_into_its_rows(client):
     out = np.full_like(expected, np.nan)
     assert example.gather_rows(client, lazy, out) is out
     np.testing.assert_array_equal(out, expected)
+    # The check of the result, a block of rows at a time: the worst row's error over its scale.
+    changed = out.copy()
+    changed[17, 2] += 1e-3 * np.abs(expected[17]).max()
+    assert example.max_row_difference(changed, expected, block=5) == pytest.approx(1e-3)
+    assert example.max_row_difference(out, expected, block=5) == 0.0
