@@ -50,16 +50,19 @@ def write_recorded(path, example, *, settings, results, argv=None, **series):
     ``settings`` are the run's parameters, ``results`` its scalar results
     (a flat dict of numbers or strings); ``series`` may hold
     ``learning_curves``, ``selection`` and ``throughput`` in the layouts of
-    the module docstring.  A run replaces the file: the figure shows the
-    latest run, and the file's history is the repository's.
+    the module docstring.  ``argv`` are the example's arguments
+    (``sys.argv[1:]`` when None, as when run as a script); the command is
+    recorded as ``python examples/<example>.py ARGS``.  A run replaces the
+    file: the figure shows the latest run, and the file's history is the
+    repository's.
     """
     unknown = set(series) - set(SERIES)
     if unknown:
         raise ValueError(f"write_recorded got series {sorted(unknown)}; the documented ones are {list(SERIES)}.")
-    argv = sys.argv if argv is None else argv
+    argv = sys.argv[1:] if argv is None else argv
     record = {
         "example": example,
-        "command": "python " + " ".join(shlex.quote(str(a)) for a in argv),
+        "command": " ".join(["python", f"examples/{example}.py", *(shlex.quote(str(a)) for a in argv)]),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
         "commit": git_commit(),
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},

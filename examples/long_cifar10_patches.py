@@ -106,7 +106,7 @@ def select(X_train, y_train, alphas=SELECT_ALPHAS, n_held=N_HELD, n_jobs=-1, que
     return rows
 
 
-def write_json(path, args, results, validation=None):
+def write_json(path, args, results, validation=None, argv=None):
     """Write the run to ``path`` (``--json``): scalar ``results`` and, with ``--select``, (alpha, accuracy) pairs."""
     selection = None
     if validation:
@@ -117,7 +117,7 @@ def write_json(path, args, results, validation=None):
             "chosen": f"alpha = {args.alpha:g}",
         }
     return write_recorded(
-        path, "long_cifar10_patches",
+        path, "long_cifar10_patches", argv=argv,
         settings=dict(alpha=args.alpha, query_scale=args.query_scale, patch_size=6, n_patches=2048, n_neighbors=0.4,
                       whitening_reg=1e-3, pooling="grid", grid_size=2),
         results=results, selection=selection,
@@ -145,7 +145,7 @@ def main(argv=None):
     validation = None
     if args.select:
         start = time.perf_counter()
-        validation = select(X_train, y_train, n_jobs=args.n_jobs, query_scale=args.query_scale)
+        validation = select(X_train, y_train, SELECT_ALPHAS, N_HELD, args.n_jobs, args.query_scale)
         print(f"held-out sweep: {time.perf_counter() - start:.0f} s (the run below uses --alpha {args.alpha:g})")
 
     pipe = make_pipeline(args.alpha, args.n_jobs, args.query_scale)
@@ -162,7 +162,7 @@ def main(argv=None):
         n_features = len(pipe.named_steps["patches"].get_feature_names_out())
         results = {"test_accuracy": round(float(accuracy), 4), "n_features": n_features,
                    "fit_seconds": round(fit_time), "test_seconds": round(test_time)}
-        write_json(args.json, args, results, validation)
+        write_json(args.json, args, results, validation, argv=argv)
     return accuracy
 
 

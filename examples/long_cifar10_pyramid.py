@@ -205,10 +205,10 @@ def check_against_sklearn(X, y, n_jobs):
     return agree
 
 
-def write_json(path, args, results, validation, chosen):
-    """Write the run to ``path`` (``--json``): scalar ``results`` and the ``validation`` accuracy of each alpha ratio."""
+def write_json(path, args, results, validation, chosen, argv=None):
+    """Write the run to ``path`` (``--json``): scalar ``results``, the ``validation`` accuracy of each alpha ratio."""
     return write_recorded(
-        path, "long_cifar10_pyramid",
+        path, "long_cifar10_pyramid", argv=argv,
         settings=dict(query_scale=args.query_scale, patch_size=6, n_patches=2048, n_neighbors=0.4,
                       whitening_reg=1e-3, pooling="pyramid", grid_size=3),
         results=results,
@@ -304,7 +304,7 @@ def main(argv=None):
                  ("encode_test", t_solve, t_test_enc), ("total_wall", t0, t_end)]
         results = {"test_accuracy": round(float(accuracy), 4), "alpha": alpha,
                    **{f"{name}_seconds": round(b - a) for name, a, b in steps}}
-        write_json(args.json, args, results, validation, best[2])
+        write_json(args.json, args, results, validation, best[2], argv=argv)
     return accuracy
 
 

@@ -185,8 +185,8 @@ def select(X_train, y_train, args):
     return results
 
 
-def write_json(path, args, results=None, selection=None):
-    """Write the run to ``path`` (``--json``): the test ``results`` of both heads, or the ``selection`` of ``select``."""
+def write_json(path, args, results=None, selection=None, argv=None):
+    """Write the run to ``path`` (``--json``): the test ``results`` of both heads, or ``select``'s list."""
     flat = {f"{head}_{name}": round(value, 4) for head, scores in (results or {}).items()
             for name, value in scores.items()}
     spec = None
@@ -202,7 +202,7 @@ def write_json(path, args, results=None, selection=None):
         flat["selection_best"] = max(selection)[1]
     settings = dict(n_train=args.n_train, J=args.J, upsample=args.upsample, n_components=args.n_components,
                     linear_alpha=args.linear_alpha, kernel_alpha=args.kernel_alpha, select=args.select)
-    return write_recorded(path, "long_cifar10_scattering", settings=settings, results=flat, selection=spec)
+    return write_recorded(path, "long_cifar10_scattering", argv=argv, settings=settings, results=flat, selection=spec)
 
 
 def main(argv=None):
@@ -236,7 +236,7 @@ def main(argv=None):
         print(f"held-out best (averaged with the mirror image): {best[1]} ({best[0]:.4f}); "
               f"total {time.perf_counter() - start_all:.1f} s")
         if args.json is not None:
-            write_json(args.json, args, selection=results)
+            write_json(args.json, args, selection=results, argv=argv)
         return best
 
     features = make_features(args.J, args.upsample, args.n_jobs).fit(X_train[:1])
@@ -255,7 +255,7 @@ def main(argv=None):
           f"Nystroem RBF {results['kernel']['flip_averaged']:.4f}; total {time.perf_counter() - start_all:.1f} s, "
           f"peak memory {peak_memory_gb():.1f} GB")
     if args.json is not None:
-        write_json(args.json, args, results=results)
+        write_json(args.json, args, results=results, argv=argv)
     return results
 
 

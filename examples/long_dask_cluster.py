@@ -133,9 +133,9 @@ def compare(name, estimator, X, unit, client, chunk_size):
             "speed_up": {"n_jobs=1": round(t_one / t_cluster, 2), "n_jobs=-1": round(t_all / t_cluster, 2)}}
 
 
-def write_json(path, args, tasks, n_workers):
+def write_json(path, args, tasks, n_workers, argv=None):
     """Write the run to ``path`` (``--json``): ``tasks`` {name: what ``compare`` returned}."""
-    return write_recorded(path, "long_dask_cluster",
+    return write_recorded(path, "long_dask_cluster", argv=argv,
                           settings=dict(subset=args.subset, chunk_size=args.chunk_size, n_workers=n_workers,
                                         scheduler=args.scheduler, only=args.only),
                           results={f"{task}: cluster speed-up over one process, {jobs}": value
@@ -183,7 +183,7 @@ def main(argv=None):
                                                              "images", client, args.chunk_size)
     client.close()
     if args.json is not None:
-        write_json(args.json, args, tasks, n_workers)
+        write_json(args.json, args, tasks, n_workers, argv=argv)
 
 
 if __name__ == "__main__":

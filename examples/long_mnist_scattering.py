@@ -149,7 +149,7 @@ def setting_label(setting):
             f"C={setting['C']:g}, gamma={setting['gamma']}")
 
 
-def write_json(path, args, results, selection=None, n_held=10000):
+def write_json(path, args, results, selection=None, n_held=10000, argv=None):
     """Write the run to ``path`` (``--json``): scalar ``results`` and the ``(accuracy, setting)`` list of ``select``."""
     spec = None
     if selection:
@@ -163,8 +163,8 @@ def write_json(path, args, results, selection=None, n_held=10000):
             "chosen": chosen,
             "standard_error": round(float(np.sqrt(best * (1 - best) / n_held)), 5),
         }
-    return write_recorded(path, "long_mnist_scattering", settings=dict(n_train=args.n_train, select=args.select),
-                          results=results, selection=spec)
+    return write_recorded(path, "long_mnist_scattering", argv=argv,
+                          settings=dict(n_train=args.n_train, select=args.select), results=results, selection=spec)
 
 
 def main(argv=None):
@@ -212,7 +212,7 @@ def main(argv=None):
     if args.json is not None:
         results = {"test_accuracy": round(float(accuracy), 4), "fit_seconds": round(fit_time, 1),
                    "predict_seconds": round(score_time, 1)}
-        write_json(args.json, args, results, selection)
+        write_json(args.json, args, results, selection, argv=argv)
     return accuracy
 
 

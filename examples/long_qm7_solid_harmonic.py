@@ -124,10 +124,10 @@ def featurise(structures, channels, integral_powers, n_jobs):
     return features
 
 
-def write_json(path, args, results, curves):
+def write_json(path, args, results, curves, argv=None):
     """Write the run to ``path`` (``--json``): scalar ``results`` and ``curves`` {model: [(n_train, MAE), ...]}."""
     return write_recorded(
-        path, "long_qm7_solid_harmonic",
+        path, "long_qm7_solid_harmonic", argv=argv,
         settings=dict(n_molecules=args.n_molecules, seed=args.seed, channels=args.channels,
                       integral_powers=args.integral_powers, J=2, L=3, sigma=2.0),
         results=results,
@@ -196,8 +196,8 @@ def main(argv=None):
         err = pred - y
         mae, rmse, seconds = np.abs(err).mean(), np.sqrt((err**2).mean()), time.perf_counter() - start
         print(f"{names[key]}: MAE {mae:.2f} kcal/mol, RMSE {rmse:.2f} ({len(y)} molecules, 5-fold CV, {seconds:.1f} s)")
-        results.update({f"{key}_cv_mae_kcal_mol": round(float(mae), 2), f"{key}_cv_rmse_kcal_mol": round(float(rmse), 2),
-                        f"{key}_cv_seconds": round(seconds, 1)})
+        results.update({f"{key}_cv_mae_kcal_mol": round(float(mae), 2),
+                        f"{key}_cv_rmse_kcal_mol": round(float(rmse), 2), f"{key}_cv_seconds": round(seconds, 1)})
     curves = {}
     if args.learning_curve:
         train, test = next(folds.split(X))
@@ -215,7 +215,7 @@ def main(argv=None):
             for key, mae in zip(names, row):
                 curves.setdefault(names[key], []).append((n, round(float(mae), 2)))
     if args.json is not None:
-        write_json(args.json, args, results, curves)
+        write_json(args.json, args, results, curves, argv=argv)
 
 
 if __name__ == "__main__":

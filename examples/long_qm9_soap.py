@@ -67,10 +67,10 @@ def linear_model(species, n_jobs):
     return make_pipeline(SOAPDescriptor(species=species, n_jobs=n_jobs, **HYPERS), StandardScaler(), RidgeCV(alphas=ALPHAS))
 
 
-def write_json(path, args, results, curve):
+def write_json(path, args, results, curve, argv=None):
     """Write the run to ``path`` (``--json``): its scalar ``results`` and the QM9 ``curve`` of (n_train, MAE) pairs."""
     return write_recorded(
-        path, "long_qm9_soap",
+        path, "long_qm9_soap", argv=argv,
         settings=dict(n_train=args.n_train, n_test=args.n_test, seed=args.seed, kernel=args.kernel, **HYPERS),
         results=results,
         learning_curves={
@@ -143,7 +143,7 @@ def main(argv=None):
         print(f"QM7: 5-fold CV MAE {mae7:.3f} kcal/mol ({len(y7)} molecules, {seconds7:.1f} s)")
         results.update(qm7_cv_mae_kcal_mol=round(float(mae7), 3), qm7_molecules=len(y7), qm7_seconds=round(seconds7, 1))
     if args.json is not None:
-        write_json(args.json, args, results, curve)
+        write_json(args.json, args, results, curve, argv=argv)
 
 
 if __name__ == "__main__":

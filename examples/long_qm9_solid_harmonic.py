@@ -77,10 +77,10 @@ def featurise(est, structures, cache_dir, tag):
     return np.concatenate(rows)
 
 
-def write_json(path, args, results, curve):
+def write_json(path, args, results, curve, argv=None):
     """Write the run to ``path`` (``--json``): scalar ``results`` and the RidgeCV ``curve`` of (n_train, MAE) pairs."""
     return write_recorded(
-        path, "long_qm9_solid_harmonic",
+        path, "long_qm9_solid_harmonic", argv=argv,
         settings=dict(n_train=args.n_train, n_test=args.n_test, seed=args.seed, J=2, L=3, sigma=2.0,
                       integral_powers=[0.5, 1.0, 2.0, 3.0]),
         results=results,
@@ -151,7 +151,7 @@ def main(argv=None):
         kernel_ridge_seconds=round(time.perf_counter() - start, 1),
     )
     if args.json is not None:
-        write_json(args.json, args, results, curve)
+        write_json(args.json, args, results, curve, argv=argv)
 
 
 if __name__ == "__main__":
