@@ -127,7 +127,7 @@ def plot_recorded(name, kind, folder=None):
         fig, axes = plt.subplots(figsize=(6, 3.8))
     _DRAW[kind](record, axes)
     commit = f", commit {record['commit']}" if record.get("commit") else ""
-    caption = textwrap.wrap(f"{record['date']}{commit}: {record['command']}", width=int(25 * fig.get_figwidth()))
+    caption = textwrap.wrap(f"{record['date']}{commit}: {record['command']}", width=int(19 * fig.get_figwidth()))
     fig.text(0.01, 0.005, "\n".join(caption), fontsize=6, color="0.4", va="bottom")
     # Room for the caption: about 0.1 inch per line of 6-point text.
     fig.tight_layout(rect=(0, min(0.4, 0.11 * len(caption) / fig.get_figheight() + 0.01), 1, 1))

@@ -112,7 +112,7 @@ def write_json(path, args, results, validation=None, argv=None):
     if validation:
         selection = {
             "metric": "validation accuracy", "unit": "fraction", "parameter": "ridge alpha",
-            "split": f"fit on the first training images, scored on the last {N_HELD:,}",
+            "split": f"fit on the first {50000 - N_HELD:,} training images, scored on the last {N_HELD:,}",
             "rows": [{"label": f"alpha = {alpha:g}", "x": alpha, "value": round(acc, 4)} for alpha, acc in validation],
             "chosen": f"alpha = {args.alpha:g}",
         }
