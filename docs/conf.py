@@ -11,8 +11,13 @@ projects render as plain code.
 """
 
 import os
+import sys
+from pathlib import Path
 
 import skscatter
+
+# recorded_figures.py (the long examples' figures) sits beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 project = "skscatter"
 author = "skscatter developers"
@@ -35,7 +40,7 @@ numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 autodoc_default_options = {"members": True, "inherited-members": False}
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "benchmarks/*.json"]
+exclude_patterns = ["_build", "benchmarks/*.json", "recorded/*.json"]
 html_theme = "pydata_sphinx_theme"
 html_theme_options = {"navigation_with_keys": False}
 
@@ -62,7 +67,10 @@ if "sphinx.ext.intersphinx" not in extensions:
     nitpick_ignore_regex.append((r"py:.*", r"(sklearn|joblib|numpy|scipy|ase|dask|distributed|cupy|tqdm)(\..*)?"))
 
 # Figures of docs/benchmarks.rst are drawn at build time from the result
-# files in docs/benchmarks/ (``.. plot::`` directives).
+# files in docs/benchmarks/ (``.. plot::`` directives); those of the long
+# examples' pages from docs/recorded/ by ``plot_recorded`` (imported below
+# from recorded_figures.py, which finds its files by its own location: the
+# directives in the generated auto_examples/*.rst run in that folder).
 plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
@@ -73,6 +81,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from recorded_figures import plot_recorded
 
 
 def plot_runs(name, field="ratio_to_peer", configs=None, xlabel=None):
@@ -102,7 +111,8 @@ sphinx_gallery_conf = {
     # hours of CPU, so they are rendered, with the output recorded in their
     # text, but not executed.
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"__init__\.py|gpu_",
+    # _recorded.py is the long examples' --json helper, not an example.
+    "ignore_pattern": r"__init__\.py|gpu_|_recorded\.py",
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
 }

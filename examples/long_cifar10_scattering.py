@@ -40,6 +40,10 @@ It reads CIFAR-10 with :func:`skscatter.datasets.fetch_cifar10` from
 
     python examples/long_cifar10_scattering.py --data-home /path/to/data
     python examples/long_cifar10_scattering.py --select   # held-out selection only
+
+``--json PATH`` also writes the results (with ``--select``, the held-out
+accuracy of each head and penalty) to a JSON file
+(``docs/recorded/long_cifar10_scattering.json``).
 """
 
 import argparse
@@ -57,6 +61,8 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skscatter import ScatteringTransformer
 from skscatter.datasets import fetch_cifar10
 from skscatter.linear_model import BlockRidgeClassifier
+
+from _recorded import write_recorded
 
 # Rows: Y, U, V (the analog PAL definition used by the authors' rgb2yuv).
 RGB_TO_YUV = np.array(
@@ -179,6 +185,26 @@ def select(X_train, y_train, args):
     return results
 
 
+def write_json(path, args, results=None, selection=None, argv=None):
+    """Write the run to ``path`` (``--json``): the test ``results`` of both heads, or ``select``'s list."""
+    flat = {f"{head}_{name}": round(value, 4) for head, scores in (results or {}).items()
+            for name, value in scores.items()}
+    spec = None
+    if selection:
+        rows = []
+        for accuracy, label in selection:
+            group, alpha = label.rsplit(" alpha=", 1)  # labels of select(): "linear alpha=5000"
+            rows.append({"label": label, "group": f"{group} head", "x": float(alpha), "value": round(accuracy, 4)})
+        spec = {"metric": "held-out accuracy, averaged with the mirror image", "unit": "fraction",
+                "parameter": "ridge alpha", "rows": rows, "chosen": max(selection)[1],
+                "split": f"fit on the first {args.n_train - 5000:,} training images and their flips, "
+                         "scored on the last 5,000"}
+        flat["selection_best"] = max(selection)[1]
+    settings = dict(n_train=args.n_train, J=args.J, upsample=args.upsample, n_components=args.n_components,
+                    linear_alpha=args.linear_alpha, kernel_alpha=args.kernel_alpha, select=args.select)
+    return write_recorded(path, "long_cifar10_scattering", argv=argv, settings=settings, results=flat, selection=spec)
+
+
 def main(argv=None):
     """Train both heads on the CIFAR-10 training set with flips, print test accuracies, times and memory."""
     parser = argparse.ArgumentParser(description="Colour scattering + linear / Nystroem heads on CIFAR-10")
@@ -192,6 +218,7 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=-1, help="threads for the scattering transform")
     parser.add_argument("--select", action="store_true",
                         help="only compare penalties on a held-out part of the training set (the last 5,000)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if args.select and args.n_train <= 5000:
         parser.error(f"--select holds out the last 5000 training images; --n-train={args.n_train} leaves none "
@@ -208,6 +235,8 @@ def main(argv=None):
         best = max(results)
         print(f"held-out best (averaged with the mirror image): {best[1]} ({best[0]:.4f}); "
               f"total {time.perf_counter() - start_all:.1f} s")
+        if args.json is not None:
+            write_json(args.json, args, selection=results, argv=argv)
         return best
 
     features = make_features(args.J, args.upsample, args.n_jobs).fit(X_train[:1])
@@ -225,6 +254,8 @@ def main(argv=None):
     print(f"test accuracy (averaged with the mirror image): linear {results['linear']['flip_averaged']:.4f}, "
           f"Nystroem RBF {results['kernel']['flip_averaged']:.4f}; total {time.perf_counter() - start_all:.1f} s, "
           f"peak memory {peak_memory_gb():.1f} GB")
+    if args.json is not None:
+        write_json(args.json, args, results=results, argv=argv)
     return results
 
 

@@ -36,6 +36,9 @@ one-process comparison holds twice::
     python examples/long_dask_cluster.py --subset 10000 --chunk-size 1000 --only qm9
     python examples/long_dask_cluster.py --subset 2000 --chunk-size 250 --only cifar10
 
+``--json PATH`` also writes the timings to a JSON file
+(``docs/recorded/long_dask_cluster.json`` draws the figure below).
+
 Recorded on this repository's 2-core machine (its cores shared with other
 jobs), two single-threaded workers against one process:
 
@@ -59,6 +62,13 @@ the cluster pays for moving the chunks and the features (46 kB per
 molecule, 64 kB per image here) between processes, which SOAP, at over a
 thousand molecules per second, feels most.  A cluster pays when it brings
 cores of other machines, or memory for sets that do not fit one process.
+
+.. plot::
+
+   plot_recorded("long_dask_cluster", "throughput")
+
+The figure is drawn from ``docs/recorded/long_dask_cluster.json`` (the two
+runs above; ``--json`` on a new run replaces the file).
 """
 
 import argparse
@@ -71,6 +81,8 @@ import numpy as np
 from skscatter import SOAPDescriptor, WhitenedPatchKNNEncoder
 from skscatter.parallel import blockwise_transform
 from skscatter.datasets import fetch_cifar10, fetch_qm9
+
+from _recorded import write_recorded
 
 SOAP = dict(species=[1, 6, 7, 8, 9], r_cut=5.0, n_max=8, l_max=6, sigma=0.5)
 PATCHES = dict(patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3, pooling="grid", grid_size=2)
@@ -144,6 +156,21 @@ def compare(name, estimator, X, unit, client, chunk_size):
     _, t_cluster = timed(f"cluster, {lazy.numblocks[0]} chunks", n, unit, lambda: gather_rows(client, lazy, cluster))
     print(f"  max |cluster - one process| / row scale: {max_row_difference(cluster, one):.1e}")
     print(f"  speed-up over one process: {t_one / t_cluster:.2f}x (n_jobs=1), {t_all / t_cluster:.2f}x (n_jobs=-1)")
+    runs = {"one process, n_jobs=1": t_one, "one process, n_jobs=-1": t_all,
+            f"cluster, {lazy.numblocks[0]} chunks": t_cluster}
+    return {"unit": f"{unit}/s", "n": n,
+            "runs": {label: {"seconds": round(t, 1), "rate": round(n / t, 1)} for label, t in runs.items()},
+            "speed_up": {"n_jobs=1": round(t_one / t_cluster, 2), "n_jobs=-1": round(t_all / t_cluster, 2)}}
+
+
+def write_json(path, args, tasks, n_workers, argv=None):
+    """Write the run to ``path`` (``--json``): ``tasks`` {name: what ``compare`` returned}."""
+    return write_recorded(path, "long_dask_cluster", argv=argv,
+                          settings=dict(subset=args.subset, chunk_size=args.chunk_size, n_workers=n_workers,
+                                        scheduler=args.scheduler, only=args.only),
+                          results={f"{task}: cluster speed-up over one process, {jobs}": value
+                                   for task, spec in tasks.items() for jobs, value in spec["speed_up"].items()},
+                          throughput={"tasks": tasks})
 
 
 def main(argv=None):
@@ -154,6 +181,7 @@ def main(argv=None):
     parser.add_argument("--n-workers", type=int, default=2, help="local cluster: worker processes, 1 thread each")
     parser.add_argument("--chunk-size", type=int, default=250, help="molecules or images per task")
     parser.add_argument("--only", choices=["qm9", "cifar10"], default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write the timings to this JSON file")
     args = parser.parse_args(argv)
 
     from distributed import Client, LocalCluster
@@ -163,7 +191,9 @@ def main(argv=None):
     else:
         cluster = LocalCluster(n_workers=args.n_workers, threads_per_worker=1, processes=True)
         client = Client(cluster)
-    print(f"dask cluster: {len(client.scheduler_info()['workers'])} workers, dashboard {client.dashboard_link}")
+    n_workers = len(client.scheduler_info()["workers"])
+    print(f"dask cluster: {n_workers} workers, dashboard {client.dashboard_link}")
+    tasks = {}
 
     if args.only in (None, "qm9"):
         molecules = load_qm9(args.data_dir, args.subset)
@@ -171,15 +201,19 @@ def main(argv=None):
         # Compile the numba kernels here and on every worker before timing.
         client.run(soap.transform, molecules[:4])
         soap.transform(molecules[:4])
-        compare("QM9, SOAPDescriptor", soap, molecules, "molecules", client, args.chunk_size)
+        tasks["QM9, SOAPDescriptor"] = compare("QM9, SOAPDescriptor", soap, molecules, "molecules", client,
+                                               args.chunk_size)
     if args.only in (None, "cifar10"):
         images = load_cifar10(args.data_dir, args.subset)
         # The dictionary and whitening from (at most) the first 10,000 images.
         encoder = WhitenedPatchKNNEncoder(**PATCHES, random_state=0).fit(images[:10000])
         client.run(encoder.transform, images[:2])
         encoder.transform(images[:2])
-        compare("CIFAR-10, WhitenedPatchKNNEncoder", encoder, images, "images", client, args.chunk_size)
+        tasks["CIFAR-10, WhitenedPatchKNNEncoder"] = compare("CIFAR-10, WhitenedPatchKNNEncoder", encoder, images,
+                                                             "images", client, args.chunk_size)
     client.close()
+    if args.json is not None:
+        write_json(args.json, args, tasks, n_workers, argv=argv)
 
 
 if __name__ == "__main__":

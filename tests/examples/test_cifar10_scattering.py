@@ -1,25 +1,14 @@
 """The building blocks of ``examples/long_cifar10_scattering.py`` on a few synthetic images."""
 
-import importlib.util
 import pickle
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "long_cifar10_scattering.py"
 
-
-@pytest.fixture(scope="module")
-def example():
-    spec = importlib.util.spec_from_file_location("long_cifar10_scattering", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    # Registered, so that pickle finds the example's functions by module name.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+@pytest.fixture
+def example(load_example):
+    return load_example("long_cifar10_scattering")
 
 
 def test_yuv_of_grey_levels_has_no_chroma(example):
