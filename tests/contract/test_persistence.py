@@ -17,10 +17,10 @@ def test_pickle_round_trip_transforms_alike(spec):
     est = spec.make().fit(X)
     expected = as_host(est.transform(X))
     restored = pickle.loads(pickle.dumps(est))
-    # To round-off, not bitwise: a CI run once saw SolidHarmonicScattering
-    # differ in the last bit of one of 360 values between two calls on a
-    # loaded machine (not reproduced in 80 repeated calls here); any
-    # change to the fitted model moves values far more than this.
+    # To round-off, not bitwise: a CI rehearsal once saw
+    # SolidHarmonicScattering differ in the last bit of one value between
+    # two calls on a loaded machine (not reproduced since); any change to
+    # the fitted model moves values far more than this.
     assert_rows_close(restored.transform(X), expected, 1e-13, err_msg=spec.name)
     # Pickling must not have changed the original either.
     assert_rows_close(est.transform(X), expected, 1e-13, err_msg=spec.name)
