@@ -213,7 +213,7 @@ def flips_of(names):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", choices=["shifts", "nonlinear", "mean", "J2", "up64", "time64"], required=True)
+    parser.add_argument("--stage", choices=["shifts", "nonlinear", "mean", "J2", "J2shifts", "up64", "time64"], required=True)
     parser.add_argument("--cache", default="/work/tmp/cifar21")
     parser.add_argument("--data-home", default=os.environ.get("SKSCATTER_DATA", "/work/shared/data"))
     parser.add_argument("--check", action="store_true", help="compare with BlockRidgeClassifier once")
@@ -239,6 +239,10 @@ def main(argv=None):
         rows = evaluate(features, {"kind": "log+mean", "eps": 1e-3}, [base], ALPHAS, "log 1e-3 + global mean")
     elif args.stage == "J2":
         rows = evaluate(features, {"kind": "log+J2", "eps": 1e-3}, [base], ALPHAS, "log 1e-3 + J=2 order 1")
+    elif args.stage == "J2shifts":
+        moved = flips_of(["x+2", "x-2", "y+2", "y-2"])
+        rows = evaluate(features, {"kind": "log+J2", "eps": 1e-3}, [base, ("+ x+-2 y+-2", moved, moved)],
+                        (3e3, 1e4, 3e4), "log 1e-3 + J=2 order 1")
     elif args.stage == "up64":
         rows = evaluate(features, {"kind": "log64", "eps": 1e-3}, [base], ALPHAS, "64 px, J=4")
     else:

@@ -86,6 +86,22 @@ def test_featurised_copies_are_copy_major_and_match_direct_transforms(example):
     assert not np.allclose(Z[10:15], Z[:5], atol=1e-3)
 
 
+def test_fine_features_append_the_first_order_maps_one_scale_finer(example):
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
+    coarse = example.make_features(J=3, n_jobs=1).fit(images[:1]).transform(images)
+    fine = example.make_features(J=3, n_jobs=1, fine=True).fit(images[:1]).transform(images)
+    # 3 channels x (1 + 2 x 8) first-order paths x 8 x 8 positions appended.
+    assert fine.shape == (3, 10416 + 3 * 17 * 64) and fine.dtype == np.float32
+    np.testing.assert_array_equal(fine[:, :10416], coarse)
+    # Per channel, the finer low-pass map averaged over 2 x 2 cells tracks the
+    # coarser one: both are local means of the same channel.
+    low_fine = np.exp(fine[:, 10416:].reshape(3, 3, 17, 8, 8)[:, :, 0]) - 1e-3
+    low_coarse = np.exp(coarse.reshape(3, 3, 217, 4, 4)[:, :, 0]) - 1e-3
+    pooled = low_fine.reshape(3, 3, 4, 2, 4, 2).mean(axis=(3, 5))
+    assert np.corrcoef(pooled.ravel(), low_coarse.ravel())[0, 1] > 0.9
+
+
 def test_feature_array_memory_map(example, tmp_path):
     out = example.feature_array(4, 3, tmp_path / "maps", "train")
     out[:] = 1.5
@@ -115,9 +131,16 @@ def test_fit_score_averages_decisions_over_copies(example):
     assert example.fit_score(Fixed(), Z, y, Z[:2], y, "fixed") == {"accuracy": 0.0}
 
 
-def test_shift_out_of_range_is_refused(example):
+def test_shift_out_of_range_is_refused(example, capsys):
     with pytest.raises(SystemExit):
         example.main(["--shift", "16", "--data-home", "/nonexistent"])
+    assert "--shift=16" in capsys.readouterr().err
+
+
+def test_fine_needs_two_scales(example, capsys):
+    with pytest.raises(SystemExit):
+        example.main(["--fine", "--J", "1", "--data-home", "/nonexistent"])
+    assert "--fine" in capsys.readouterr().err
 
 
 def test_pipeline_features_pickle_and_heads_fit(example):
