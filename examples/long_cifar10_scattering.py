@@ -395,6 +395,7 @@ if __name__ == "__main__":
 # + x, y +-2 px copies (with flips)       1e4    100,000  0.7094    0.7124    0.7176      2.0
 # + x, y +-4 px copies too                3e4    180,000  0.7106    0.7128    0.7178      2.0
 # + J=2 first-order maps (``--fine``)     1e4    20,000   0.7216    0.7214    --          2.0 + 0.4
+# ``--fine`` + x, y +-2 px copies         3e4    100,000  0.7254    0.7256    0.7300      2.0 + 0.4
 # 64 px bilinear, J=4 (timed only)        --     --       --        --        --          25.2
 # ======================================  =====  =======  ========  ========  ==========  =============
 #
@@ -403,6 +404,16 @@ if __name__ == "__main__":
 # Translated copies (``--shift 2``) add 0.5 points, 0.8 with the decisions
 # averaged over the copies, at five times the training rows; +-4 pixels add
 # nothing more.  The finer first-order maps (``--fine``) add 1.8 points
-# (1.2 averaged with the mirror image) for 3,264 more features.  64 x 64
-# inputs with J=4 cost 12 times the features (and 20,016 of them), beyond
-# the hour with this head.
+# (1.2 averaged with the mirror image) for 3,264 more features; with the
+# translated copies too, 2.1 (1.6 with the mirror image, 2.0 over all
+# copies; its best penalty is the grid's largest).  64 x 64 inputs with J=4
+# cost 12 times the features (and 20,016 of them), beyond the hour with
+# this head.
+#
+# At full scale, from the costs above (2.03 s per 1,000 images of the J=3
+# features and 202 s for the linear fit on 100,000 x 10,416 in the recorded
+# run, the fit growing as n d^2): ``--fine`` adds 0.33 s per 1,000 images
+# and makes the linear fit about 350 s, about 22 min for both heads; with
+# ``--shift 2`` as well, 600,000 images to featurise (about 24 min) and a
+# fit on 500,000 x 13,680 (about 29 min, the 27 GB of coefficients in a
+# ``--feature-dir`` memory map): past the hour for the linear head alone.
