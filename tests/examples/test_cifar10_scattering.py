@@ -34,14 +34,102 @@ def test_upsampling_doubles_the_side_and_keeps_a_constant(example):
     np.testing.assert_allclose(up, example.to_yuv(images)[:, :1, :1].repeat(64, 1).repeat(64, 2), atol=1e-6)
 
 
-def test_flips_mirror_columns_and_repeat_labels(example):
+def test_copies_are_the_image_its_mirror_and_their_translations(example):
+    assert example.copies() == [(False, 0, 0), (True, 0, 0)]
+    plan = example.copies(2)
+    assert len(plan) == 10 and len(set(plan)) == 10 and plan[:2] == example.copies()
+    assert {(dy, dx) for _, dy, dx in plan} == {(0, 0), (0, 2), (0, -2), (2, 0), (-2, 0)}
+
+
+def test_translation_moves_content_and_reflects_the_border(example):
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
-    y = np.arange(4)
-    flipped, y2 = example.with_flips(images, y)
-    assert flipped.shape == (8, 32, 32, 3)
-    np.testing.assert_array_equal(flipped[4:, :, 0], images[:, :, -1])
-    np.testing.assert_array_equal(y2, np.r_[y, y])
+    images = rng.integers(0, 256, size=(2, 32, 32, 3), dtype=np.uint8)
+    right = example.translate(images, 0, 2)
+    np.testing.assert_array_equal(right[:, :, 2:], images[:, :, :-2])
+    # Reflection without repeating the edge column: columns 2, 1 then 0.
+    np.testing.assert_array_equal(right[:, :, :2], images[:, :, [2, 1]])
+    up = example.translate(images, -4, 0)
+    np.testing.assert_array_equal(up[:, :-4], images[:, 4:])
+    np.testing.assert_array_equal(up[:, -4:], images[:, [-2, -3, -4, -5]])
+    assert example.translate(images, 0, 0) is images
+
+
+def test_mirror_then_translate(example):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(2, 32, 32, 3), dtype=np.uint8)
+    copy = example.make_copy(images, True, 0, 2)
+    np.testing.assert_array_equal(copy[:, :, 2:], images[:, :, ::-1][:, :, :-2])
+
+
+def test_featurised_copies_are_copy_major_and_match_direct_transforms(example):
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, size=(5, 32, 32, 3), dtype=np.uint8)
+    features = example.make_features(J=3, n_jobs=1).fit(images[:1])
+    # A chunk smaller than the images, so the chunked writes are exercised.
+    Z = example.featurise_copies(features, images, 2, "test", chunk=2)
+    assert Z.shape == (50, 3 * 217 * 16) and Z.dtype == np.float32
+    for c, (mirror, dy, dx) in enumerate(example.copies(2)):
+        expected = features.transform(example.make_copy(images, mirror, dy, dx))
+        np.testing.assert_allclose(Z[c * 5: (c + 1) * 5], expected, rtol=1e-6, atol=1e-6)
+    # The translated copies are new coefficients, not the originals again.
+    assert not np.allclose(Z[10:15], Z[:5], atol=1e-3)
+
+
+def test_fine_features_append_the_first_order_maps_one_scale_finer(example):
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
+    coarse = example.make_features(J=3, n_jobs=1).fit(images[:1]).transform(images)
+    fine = example.make_features(J=3, n_jobs=1, fine=True).fit(images[:1]).transform(images)
+    # 3 channels x (1 + 2 x 8) first-order paths x 8 x 8 positions appended.
+    assert fine.shape == (3, 10416 + 3 * 17 * 64) and fine.dtype == np.float32
+    np.testing.assert_array_equal(fine[:, :10416], coarse)
+    # Per channel, the finer low-pass map averaged over 2 x 2 cells tracks the
+    # coarser one: both are local means of the same channel.
+    low_fine = np.exp(fine[:, 10416:].reshape(3, 3, 17, 8, 8)[:, :, 0]) - 1e-3
+    low_coarse = np.exp(coarse.reshape(3, 3, 217, 4, 4)[:, :, 0]) - 1e-3
+    pooled = low_fine.reshape(3, 3, 4, 2, 4, 2).mean(axis=(3, 5))
+    assert np.corrcoef(pooled.ravel(), low_coarse.ravel())[0, 1] > 0.9
+
+
+def test_feature_array_memory_map(example, tmp_path):
+    out = example.feature_array(4, 3, tmp_path / "maps", "train")
+    out[:] = 1.5
+    out.flush()
+    np.testing.assert_array_equal(np.load(tmp_path / "maps" / "train.npy"), np.full((4, 3), 1.5, np.float32))
+    assert example.feature_array(4, 3, None, "train").shape == (4, 3)
+
+
+def test_fit_score_averages_decisions_over_copies(example):
+    class Fixed:
+        """A head whose decision function is the input itself (two classes)."""
+
+        classes_ = np.array([0, 1])
+
+        def fit(self, X, y):
+            return self
+
+        def decision_function(self, X):
+            return np.asarray(X, dtype=float)
+
+    y = np.array([0, 1])
+    # Copy 0 gets both wrong, the mirror image both right by a larger margin,
+    # the third copy tips the first image back.
+    Z = np.array([[0, 1], [1, 0], [5, 0], [0, 5], [0, 9], [0, 0]], dtype=float)
+    result = example.fit_score(Fixed(), Z, y, Z, y, "fixed", n_copies=3)
+    assert result == {"accuracy": 0.0, "flip_averaged": 1.0, "copies_averaged": 0.5}
+    assert example.fit_score(Fixed(), Z, y, Z[:2], y, "fixed") == {"accuracy": 0.0}
+
+
+def test_shift_out_of_range_is_refused(example, capsys):
+    with pytest.raises(SystemExit):
+        example.main(["--shift", "16", "--data-home", "/nonexistent"])
+    assert "--shift=16" in capsys.readouterr().err
+
+
+def test_fine_needs_two_scales(example, capsys):
+    with pytest.raises(SystemExit):
+        example.main(["--fine", "--J", "1", "--data-home", "/nonexistent"])
+    assert "--fine" in capsys.readouterr().err
 
 
 def test_pipeline_features_pickle_and_heads_fit(example):

@@ -233,7 +233,7 @@ def test_mnist_writer(load_example, tmp_path, figures):
 def test_cifar10_scattering_writer(load_example, tmp_path):
     example = load_example("long_cifar10_scattering")
     args = argparse.Namespace(n_train=50000, J=3, upsample=1, n_components=6000, linear_alpha=5000.0,
-                              kernel_alpha=0.05, select=False)
+                              kernel_alpha=0.05, select=False, fine=False, shift=0, heads="both")
     example.write_json(tmp_path / "r.json", args, results={"linear": {"accuracy": 0.7, "flip_averaged": 0.71}})
     record = read(tmp_path / "r.json")
     assert record["results"] == {"linear_accuracy": 0.7, "linear_flip_averaged": 0.71} and "selection" not in record
