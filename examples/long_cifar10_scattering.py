@@ -35,8 +35,9 @@ change that), which is what two cores afford within the hour.
 
 Every choice was made on the training set only: ``--select`` fits on the
 first 45,000 training images (and their flips) and scores the last 5,000
-for a grid of ridge penalties; the defaults below are that comparison's
-best.  The test set is scored once per head.
+for a grid of ridge penalties.  The defaults were chosen by the same
+comparison at a smaller scale (fit on 10,000 training images and their
+flips, scored on 5,000 others).  The test set is scored once per head.
 
 It reads CIFAR-10 with :func:`skscatter.datasets.fetch_cifar10` from
 ``$SKSCATTER_DATA``, else ``../shared/data`` beside the repository if present
