@@ -30,6 +30,7 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline, make_union
@@ -114,6 +115,7 @@ def load(name):
 # the features once and cross-validating the classifier on them is the same
 # as a ``GridSearchCV`` over the whole pipeline, only cheaper.
 N_JOBS = 1  # both methods on one thread, for comparable times
+POOL = os.environ.get("UCR_POOL", "rectified")  # "base": the ten candidates of the first version
 
 
 def ridge():
@@ -122,8 +124,49 @@ def ridge():
     return make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)))
 
 
-def candidates(length):
-    """Label -> (list of transformer parameters side by side, second order renormalised?)."""
+class RectifiedChannels(TransformerMixin, BaseEstimator):
+    """Each channel, its parts above a few levels, and its rises and falls, as extra channels.
+
+    The modulus in the scattering transform is blind to sign: a step up and
+    a step down, or a bump above and a dip below the typical level, give the
+    same first-order coefficients.  Rectifying before scattering puts the
+    sign back: channel ``c`` is followed by ``max(x_c - q, 0)`` for the
+    levels ``q`` at the given quantiles of that channel's training values
+    (learnt in ``fit``), then by ``max(dx_c, 0)`` and ``max(-dx_c, 0)`` with
+    ``dx_c`` the first difference.  The scattering of each extra channel
+    measures how long and in which rhythm the series stays above a level,
+    or climbs, or falls, much as MiniRocket's proportion of positive values
+    counts how often a filtered series exceeds its thresholds.
+    """
+
+    def __init__(self, quantiles=(0.2, 0.4, 0.6, 0.8)):
+        self.quantiles = quantiles
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 3:
+            raise ValueError(f"X must be (n_series, n_channels, length); got shape {X.shape}.")
+        values = np.moveaxis(X, 1, 0).reshape(X.shape[1], -1)
+        self.levels_ = np.quantile(values, self.quantiles, axis=1).T  # (channels, levels)
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X, dtype=float)
+        above = np.maximum(X[:, :, None, :] - self.levels_[None, :, :, None], 0.0)
+        step = np.diff(X, axis=-1, prepend=X[..., :1])
+        parts = [X[:, :, None, :], above, np.maximum(step, 0.0)[:, :, None, :], np.maximum(-step, 0.0)[:, :, None, :]]
+        # (n, channels, 1 + levels + 2, length) -> channels kept together, each followed by its parts.
+        return np.concatenate(parts, axis=2).reshape(len(X), -1, X.shape[-1])
+
+
+def candidates(length, pool=None):
+    """Label -> (transformer parameters side by side, renormalise S2/S1?, rectify the input?).
+
+    ``pool="base"`` is the ten candidates of the first version of this
+    example; ``"rectified"`` (the default) adds the same ten on rectified
+    channels (:class:`RectifiedChannels`).
+    """
+    pool = POOL if pool is None else pool
     top = int(np.log2(length))
     coarse = dict(J=top, T=2 ** max(top - 2, 0), Q=(4, 1), output="maps")
     fine = dict(J=2, T=4, Q=(2, 1), output="maps")
@@ -135,9 +178,11 @@ def candidates(length):
         "fine+coarse": [fine, coarse],
     }
     out = {}
-    for label, params in layouts.items():
-        out[label] = (params, False)
-        out[label + " S2/S1"] = (params, True)
+    for rectify in (False, True) if pool == "rectified" else (False,):
+        for label, params in layouts.items():
+            for renormalise in (False, True):
+                name = ("rect. " if rectify else "") + label + (" S2/S1" if renormalise else "")
+                out[name] = (params, renormalise, rectify)
     return out
 
 
@@ -151,9 +196,13 @@ def log_features(S, orders, parents):
     return S
 
 
-def scattering_features(params_list, renormalise, X_fit):
-    """Fitted scattering + log steps for series shaped like ``X_fit``, side by side."""
-    return make_union(*[scattering_log(params, renormalise, X_fit) for params in params_list])
+def scattering_features(params_list, renormalise, rectify, X_fit):
+    """Fitted (rectification +) scattering + log steps for series shaped like ``X_fit``, side by side."""
+    if not rectify:
+        return make_union(*[scattering_log(params, renormalise, X_fit) for params in params_list])
+    rectified = RectifiedChannels().fit(X_fit)
+    X_fit = rectified.transform(X_fit)
+    return make_pipeline(rectified, make_union(*[scattering_log(params, renormalise, X_fit) for params in params_list]))
 
 
 def scattering_log(params, renormalise, X_fit):
@@ -235,7 +284,7 @@ if aeon is not None:
     for channels in (1, 3):
         warm = rng.standard_normal((4, channels, 64))
         MiniRocket(n_jobs=N_JOBS, random_state=0).fit_transform(warm)
-        scattering_features([dict(J=4, Q=(4, 1), output="maps")], True, warm).transform(warm)
+        scattering_features([dict(J=4, Q=(4, 1), output="maps")], True, True, warm).transform(warm)
 
     for name in DATASETS:
         X_train, y_train, X_test, y_test = load(name)
