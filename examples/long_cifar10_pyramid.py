@@ -180,11 +180,20 @@ def _no_huge_pages():
     _set_madvise_hugepage(False)
 
 
-def encode(encoder, X, chunk=5000):
-    """sqrt of the pooled codes, float16, in chunks (the float32 codes of all images would take 14 GB)."""
+def encode(encoder, X, chunk=5000, flips=False):
+    """sqrt of the pooled codes, float16, in chunks (the float32 codes of all images would take 14 GB).
+
+    ``flips=True`` returns the mean of the features of each image and of
+    its mirror image (``X`` is ``(n, height, width, channels)``): a
+    representation that a horizontal flip leaves unchanged.
+    """
     out = np.empty((len(X), encoder.get_feature_names_out().size), dtype=np.float16)
     for i in range(0, len(X), chunk):
-        out[i : i + chunk] = np.sqrt(encoder.transform(X[i : i + chunk]))
+        block = np.sqrt(encoder.transform(X[i : i + chunk]))
+        if flips:
+            block += np.sqrt(encoder.transform(X[i : i + chunk, :, ::-1]))
+            block *= 0.5
+        out[i : i + chunk] = block
     return out
 
 
@@ -210,7 +219,8 @@ def write_json(path, args, results, validation, chosen, argv=None):
     return write_recorded(
         path, "long_cifar10_pyramid", argv=argv,
         settings=dict(query_scale=args.query_scale, patch_size=6, n_patches=2048, n_neighbors=0.4,
-                      whitening_reg=1e-3, pooling="pyramid", grid_size=3),
+                      whitening_reg=1e-3, pooling="pyramid", grid_size=3,
+                      flips=bool(getattr(args, "flips", False))),
         results=results,
         selection={
             "metric": "validation accuracy", "unit": "fraction", "parameter": "alpha / n_features",
@@ -230,6 +240,10 @@ def main(argv=None):
     )
     parser.add_argument("--check", action="store_true", help="first compare with RidgeClassifier on 3,000 images")
     parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--flips", action="store_true",
+        help="average the features of each image and its mirror image (training and test images alike)",
+    )
     args = parser.parse_args(argv)
 
     _no_huge_pages()
@@ -246,7 +260,7 @@ def main(argv=None):
     encoder = make_encoder(args.n_jobs, query_scale=args.query_scale).fit(X_train)
     t_fit = time.perf_counter()
     print(f"encoder fit (whitening, dictionary): {t_fit - t0:.0f} s", flush=True)
-    F_train = encode(encoder, X_train)
+    F_train = encode(encoder, X_train, flips=args.flips)
     del X_train
     t_enc = time.perf_counter()
     print(f"encoded 50,000 training images into {F_train.shape[1]} features: {t_enc - t_fit:.0f} s", flush=True)
@@ -291,7 +305,7 @@ def main(argv=None):
     t_solve = time.perf_counter()
     print(f"ridge solve on 50,000 images: {t_solve - t_alpha:.0f} s", flush=True)
     # The test images are encoded last, so their features never sit beside the Gram matrix.
-    F_test = encode(encoder, X_test)
+    F_test = encode(encoder, X_test, flips=args.flips)
     t_test_enc = time.perf_counter()
     print(f"encoded 10,000 test images: {t_test_enc - t_solve:.0f} s", flush=True)
     accuracy = (model.predict(F_test, W, model.Y.mean(axis=0)) == y_test).mean()

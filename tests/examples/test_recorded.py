@@ -7,6 +7,7 @@ the ``.. plot::`` directives that draw them.
 """
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -258,3 +259,37 @@ def test_dask_writer(load_example, tmp_path, figures):
     fig = figures.plot_recorded("long_dask_cluster", "throughput", folder=tmp_path)
     assert [p.get_width() for p in fig.axes[0].patches] == [100.0, 50.0]
     assert fig.axes[0].get_xlabel() == "molecules/s"
+
+
+def test_cifar10_scattering_writer_keeps_the_cost(load_example, tmp_path):
+    example = load_example("long_cifar10_scattering")
+    args = argparse.Namespace(n_train=50000, J=3, upsample=1, n_components=6000, linear_alpha=10000.0,
+                              kernel_alpha=0.05, select=False, fine=True, shift=0, heads="linear")
+    example.write_json(tmp_path / "r.json", args, results={"linear": {"accuracy": 0.7}},
+                       cost={"total_seconds": 958.2, "peak_resident_memory_GB": 18.9})
+    record = read(tmp_path / "r.json")
+    assert record["results"] == {"linear_accuracy": 0.7, "total_seconds": 958.2, "peak_resident_memory_GB": 18.9}
+    assert record["settings"]["fine"] is True
+
+
+def test_cifar10_scattering_fine_is_the_default(load_example):
+    parser = load_example("long_cifar10_scattering").make_parser()
+    for argv, fine in (([], True), (["--no-fine"], False), (["--fine"], True)):
+        args = parser.parse_args(argv)
+        assert args.fine is fine and args.linear_alpha == 10000.0
+
+
+def test_learning_curve_goes_into_the_record(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "cifar10_scattering_learning_curve", ROOT / "asv_benchmarks" / "cifar10_scattering_learning_curve.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    path = tmp_path / "long_cifar10_scattering.json"
+    path.write_text(json.dumps({"example": "long_cifar10_scattering", "provenance": "written by the example"}))
+    curve = {"x": "training images", "metric": "accuracy", "unit": "%",
+             "curves": {"linear head": {"n_train": [10, 20, 40], "value": [50.0, 60.0, 65.0]}}}
+    for _ in range(2):  # a second run replaces the curve and its provenance note
+        record = script.add_to_record(path, curve, ["--fine"])
+    assert read(path) == record and record["learning_curves"] == curve
+    assert record["provenance"] == ("written by the example; learning_curves from python "
+                                    "asv_benchmarks/cifar10_scattering_learning_curve.py --fine")
