@@ -51,7 +51,7 @@ def test_every_figure_has_its_record_and_series():
     # The examples whose recorded output is plotted (issue 18 item 3, issue 21's learning curves).
     assert {name for _, name, _ in found} == {
         "long_qm9_soap", "long_qm7_solid_harmonic", "long_qm9_solid_harmonic", "long_cifar10_pyramid",
-        "long_cifar10_patches", "long_mnist_scattering", "long_dask_cluster",
+        "long_cifar10_patches", "long_mnist_scattering", "long_dask_cluster", "long_cifar10_scattering",
     }
     for stem, name, kind in found:
         assert stem == name, f"{stem}.py draws {name}'s record"
