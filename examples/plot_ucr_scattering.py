@@ -110,7 +110,7 @@ def load(name):
 # apart from the band's energy, which the first order already carries.
 #
 # The ten candidates come twice: on the series as they are, and on
-# *rectified* channels (:class:`RectifiedChannels` below: each channel, its
+# *rectified* channels (``RectifiedChannels`` below: each channel, its
 # parts above four levels learnt from the training values, and its rises
 # and falls), which give back the sign that the modulus throws away.
 #
@@ -174,7 +174,7 @@ def candidates(length, pool=None):
 
     ``pool="base"`` is the ten candidates of the first version of this
     example; ``"rectified"`` (the default) adds the same ten on rectified
-    channels (:class:`RectifiedChannels`).
+    channels (``RectifiedChannels``).
     """
     pool = POOL if pool is None else pool
     top = int(np.log2(length))
