@@ -104,14 +104,13 @@ def main(argv=None):
     for row in rows:
         print(f"  n={row['n_train']:6d}: alpha={row['alpha']:g}, held-out {row['held_out']:.4f}, "
               f"flip-averaged {row['flip_averaged']:.4f}")
+    curves = {
+        label: {"n_train": [r["n_train"] for r in rows], "value": [round(100 * r[key], 2) for r in rows]}
+        for label, key in (("linear head, mirror images averaged", "flip_averaged"), ("linear head, one image", "held_out"))
+    }
+    spec = {"x": "training images (each with its mirror image)",
+            "metric": "accuracy on training images 45,000-49,999", "unit": "%", "curves": curves}
     if args.out is not None:
-        curves = {
-            label: {"n_train": [r["n_train"] for r in rows], "value": [round(100 * r[key], 2) for r in rows]}
-            for label, key in (("linear head, mirror images averaged", "flip_averaged"),
-                               ("linear head, one image", "held_out"))
-        }
-        spec = {"x": "training images (each with its mirror image)",
-                "metric": "accuracy on training images 45,000-49,999", "unit": "%", "curves": curves}
         chosen = {str(r["n_train"]): r["alpha"] for r in rows}
         args.out.write_text(json.dumps({"learning_curves": spec, "alphas": chosen, "seconds": round(seconds)},
                                        indent=1))
