@@ -220,7 +220,7 @@ def write_json(path, args, results, validation, chosen, argv=None):
         path, "long_cifar10_pyramid", argv=argv,
         settings=dict(query_scale=args.query_scale, patch_size=6, n_patches=2048, n_neighbors=0.4,
                       whitening_reg=1e-3, pooling="pyramid", grid_size=3,
-                      flips=bool(getattr(args, "flips", False))),
+                      flips=args.flips),
         results=results,
         selection={
             "metric": "validation accuracy", "unit": "fraction", "parameter": "alpha / n_features",

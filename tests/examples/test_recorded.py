@@ -186,10 +186,12 @@ def test_qm9_solid_harmonic_writer(load_example, tmp_path):
 
 def test_cifar10_pyramid_writer(load_example, tmp_path, figures):
     example = load_example("long_cifar10_pyramid")
-    args = argparse.Namespace(query_scale=5.0)
+    args = argparse.Namespace(query_scale=5.0, flips=True)
     example.write_json(tmp_path / "long_cifar10_pyramid.json", args, {"test_accuracy": 0.5},
                        [(0.03, 0.4), (0.1, 0.45), (0.3, 0.42)], 0.1)
-    selection = read(tmp_path / "long_cifar10_pyramid.json")["selection"]
+    record = read(tmp_path / "long_cifar10_pyramid.json")
+    assert record["settings"]["flips"] is True
+    selection = record["selection"]
     assert [r["x"] for r in selection["rows"]] == [0.03, 0.1, 0.3]
     assert selection["chosen"] == "alpha = 0.1 x n_features" == selection["rows"][1]["label"]
     fig = figures.plot_recorded("long_cifar10_pyramid", "selection", folder=tmp_path)
