@@ -278,12 +278,29 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         Bf = (rng.standard_normal((K, P * R)) * (_KERNEL_INIT_SCALE / np.sqrt(P * R))).astype(np.float32)
         b = np.zeros(K, dtype=np.float32)
         params = [A, Bf, b]
-        velocity = [np.zeros_like(p) for p in params]
-        alpha = np.float32(self.alpha)
-        momentum = np.float32(self.momentum)
         codes = codes.astype(np.intp)
 
         self.loss_curve_ = []
+        # Overflow in float32 is detected at the end of each epoch and
+        # reported as one error naming learning_rate.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._sgd(X, codes, block, layout, rng, params)
+
+        kh, kw = self.kernel_shape_
+        self.components_ = A
+        self.kernel_ = np.ascontiguousarray(Bf.reshape(K, kh, kw, R).transpose(0, 3, 1, 2))
+        self.intercept_ = b
+        self.n_iter_ = self.max_iter
+        self._layout = layout
+        return self
+
+    def _sgd(self, X, codes, block, layout, rng, params):
+        """Minibatch SGD with momentum over ``max_iter`` epochs, updating ``params`` in place."""
+        A, Bf, b = params
+        velocity = [np.zeros_like(p) for p in params]
+        alpha = np.float32(self.alpha)
+        momentum = np.float32(self.momentum)
+        n = X.shape[0]
         for epoch in range(self.max_iter):
             lr = np.float32(_step_size(self.learning_rate, epoch, self.max_iter))
             total = 0.0
@@ -304,14 +321,6 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
             if self.verbose:
                 print(f"Epoch {epoch + 1}/{self.max_iter}, learning rate {float(lr):.3g}, loss = {mean_loss:.6f}")
 
-        kh, kw = self.kernel_shape_
-        self.components_ = A
-        self.kernel_ = np.ascontiguousarray(Bf.reshape(K, kh, kw, R).transpose(0, 3, 1, 2))
-        self.intercept_ = b
-        self.n_iter_ = self.max_iter
-        self._layout = layout
-        return self
-
     def _block_rows(self, d):
         if self.block_size != "auto":
             return int(self.block_size)
@@ -327,7 +336,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         Bf = self.kernel_.transpose(0, 2, 3, 1).reshape(K, -1).astype(np.float64)
         b = self.intercept_.astype(np.float64)
         out = np.empty((X.shape[0], K))
-        for s in tiles(X.shape[0], _rows_in_working_memory(X.shape[1], cap=8192)):
+        for s in tiles(X.shape[0], self._block_rows(X.shape[1])):
             raw = X[s].astype(np.float64)
             _check_finite(raw, s)
             out[s] = _forward(A, Bf, b, layout.windows(raw))
@@ -396,7 +405,8 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        return self.classes_[self._scores(X).argmax(axis=1)]
+        index = self._scores(X).argmax(axis=1)
+        return self.classes_[index]
 
     def linear_coefficients(self):
         """The equivalent unfactored linear model, on the raw (unstandardised) input features.
