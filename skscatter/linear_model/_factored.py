@@ -9,7 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._block_ridge import _check_finite, _rows_in_working_memory
+from ._block_ridge import _check_finite, _max_abs, _rows_in_working_memory
 from ._tiled import tiles
 
 # Input dtypes read as they are (no copy of X): each block is cast on its own.
@@ -258,7 +258,8 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y has only one class ({self.classes_.tolist()[0]!r}); a classifier needs samples of at least 2 classes."
+                f"y has only one class ({self.classes_.tolist()[0]!r}); "
+                "a classifier needs samples of at least 2 classes."
             )
         n, d = X.shape
         self.map_shape_ = _resolve_map_shape(self.map_shape, d)
@@ -266,7 +267,8 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         block = self._block_rows(d)
         layout = _Layout(self.map_shape_, self.kernel_shape_, self.channel_layout)
         # The frozen input normalisation: statistics of the raw channels.
-        self.mean_, self.scale_ = _channel_statistics(X, block, layout)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, as one error
+            self.mean_, self.scale_ = _channel_statistics(X, block, layout)
         layout = layout._replace_stats(self.mean_, self.scale_)
 
         seed = self.random_state if isinstance(self.random_state, Integral) else None
@@ -376,7 +378,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         return _softmax(self._scores(X))
 
     def predict_log_proba(self, X):
-        """Logarithms of the class probabilities.
+        """Return the logarithms of the class probabilities.
 
         Parameters
         ----------
@@ -439,7 +441,8 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
 def _resolve_map_shape(map_shape, n_features):
     if map_shape is None:
         return (n_features, 1, 1)
-    if len(map_shape) != 3 or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in map_shape):
+    positive_ints = all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in map_shape)
+    if len(map_shape) != 3 or not positive_ints:
         raise ValueError(
             f"map_shape={map_shape!r} is not three positive ints (C, H, W); pass e.g. "
             f"(2 * n_patches, *encoder.pooled_shape_), or None for one channel per feature."
@@ -560,7 +563,8 @@ def _channel_statistics(X, block, layout):
     std = np.sqrt(m2 / seen)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
         raise ValueError(
-            "the channel statistics of X overflowed float64 (values near the top of its range); rescale X."
+            f"the channel statistics of X overflowed float64 (max |X| = {_max_abs(X, block):.3g}: its squares "
+            "pass the top of float64); rescale X (e.g. X / abs(X).max())."
         )
     # A constant channel carries no information; scale 1 leaves it at 0 once centred.
     scale = np.where(std > 0, std, 1.0)

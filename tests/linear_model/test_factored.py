@@ -89,8 +89,10 @@ def test_zero_weights_are_stationary_so_the_kernel_starts_small_but_not_zero(glo
 
     X, y = make_maps(60, (3, 2, 2), 3, global_random_seed)
     # A step of 1e-12 leaves the initial weights: nonzero, with near-uniform probabilities.
-    start = FactoredLinearClassifier(n_components=4, map_shape=(3, 2, 2), learning_rate=1e-12, max_iter=1, random_state=0)
-    start.fit(X, y)
+    start = FactoredLinearClassifier(
+        n_components=4, map_shape=(3, 2, 2), learning_rate=1e-12, max_iter=1, random_state=0
+    )
+    start = start.fit(X, y)
     assert np.abs(start.components_).min() > 0 and np.abs(start.kernel_).min() > 0
     assert np.abs(start.predict_proba(X) - 1 / 3).max() < 0.05
     trained = clone(start).set_params(learning_rate=0.05, max_iter=10).fit(X, y)
@@ -167,9 +169,12 @@ def test_whole_map_wide_bottleneck_is_logistic_regression(n_classes, global_rand
     best = log_loss(y_train, ref.predict_proba(scaler.transform(X_train)))
     ours = log_loss(y_train, clf.predict_proba(X_train))
     assert best > 0.2  # not separable: the optimum is finite
-    assert ours - best < 2e-3 * best, (ours, best)
+    assert ours - best < 1e-3 * best, (ours, best)
     agree = np.mean(clf.predict(X_test) == ref.predict(scaler.transform(X_test)))
     assert agree >= 0.97, agree
+    if n_classes == 3:  # the comparison can fail: a rank-1 bottleneck cannot reach the optimum
+        narrow = clone(clf).set_params(n_components=1).fit(X_train, y_train)
+        assert log_loss(y_train, narrow.predict_proba(X_train)) - best > 0.02 * best
 
 
 def test_same_random_state_same_model_and_another_differs(global_random_seed):
@@ -299,6 +304,7 @@ def test_digits_through_the_patch_encoder():
         random_state=0,
     ).fit(codes[:1200], y[:1200])
     accuracy = head.score(codes[1200:], y[1200:])
+    print(f"digits, 64 atoms, 3 x 3 map, held-out accuracy {accuracy:.4f}")
     assert accuracy > 0.93, accuracy
 
 
@@ -360,10 +366,15 @@ def test_divergence_and_other_hostile_fits_are_one_clear_error():
     clf = FactoredLinearClassifier(max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="X has 2 features, but FactoredLinearClassifier is expecting 3"):
         clf.predict(X[:, :2])
-    # Huge but finite float64 values: the standardisation happens in float64, before float32.
-    big = FactoredLinearClassifier(learning_rate=0.05, max_iter=5, random_state=0).fit(X * 1e200, y)
+    # Huge but finite float64 values: squares past float64 are one error naming the size ...
+    overflow = "channel statistics of X overflowed float64 \\(max \\|X\\| = .*\\); rescale X"
+    with pytest.raises(ValueError, match=overflow):
+        FactoredLinearClassifier().fit(X * 1e200, y)
+    # ... and below that, the standardisation (in float64, before float32) takes them in its stride.
+    big = FactoredLinearClassifier(learning_rate=0.05, max_iter=5, random_state=0).fit(X * 1e150, y)
     ref = FactoredLinearClassifier(learning_rate=0.05, max_iter=5, random_state=0).fit(X, y)
-    assert_allclose(big.kernel_, ref.kernel_, rtol=1e-5, atol=1e-6)
+    assert_allclose(big.kernel_, ref.kernel_, rtol=1e-4, atol=1e-6)
+    assert_array_equal(big.predict(X * 1e150), ref.predict(X))
 
 
 @parametrize_with_checks(
