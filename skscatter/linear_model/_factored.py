@@ -55,7 +55,9 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
     ----------
     n_components : int, default=128
         Width ``R`` of the bottleneck (the ``1 x 1`` convolution's output
-        channels).  The authors used 64 for 2048 atoms and 128 for 16,384.
+        channels).  The authors used 64 with their K-nearest-neighbour
+        encoding (2048 and 16,384 atoms), 128 with their radius encoding of
+        16,384 atoms and more.
         At least ``min(C, n_classes k k)`` makes the factorisation
         unconstrained (a plain multinomial logistic regression).
     map_shape : tuple of (int, int, int), default=None

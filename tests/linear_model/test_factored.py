@@ -294,6 +294,9 @@ def test_digits_through_the_patch_encoder():
         patch_size=3, n_patches=64, shape=(8, 8), pooling="window", pool_size=3, pool_stride=2, random_state=0
     ).fit(X[:1200])
     assert encoder.pooled_shape_ == (3, 3)
+    # The encoder's features are (sign, atom, y, x) in C order: channel first.
+    names = encoder.get_feature_names_out().reshape(2 * 64, 3, 3)
+    assert names[64 + 5, 2, 1] == "neg_a5_y2_x1" and names[7, 0, 2] == "pos_a7_y0_x2"
     codes = encoder.transform(X).astype(np.float16)
     head = FactoredLinearClassifier(
         n_components=16,
