@@ -93,7 +93,8 @@ def test_zero_weights_are_stationary_so_the_kernel_starts_small_but_not_zero(glo
         n_components=4, map_shape=(3, 2, 2), learning_rate=1e-12, max_iter=1, random_state=0
     )
     start = start.fit(X, y)
-    assert np.abs(start.components_).min() > 0 and np.abs(start.kernel_).min() > 0
+    assert np.abs(start.components_).min() > 0
+    assert 1e-5 < np.abs(start.kernel_).max() < 0.1  # small, but not a zero the first step would have moved
     assert np.abs(start.predict_proba(X) - 1 / 3).max() < 0.05
     trained = clone(start).set_params(learning_rate=0.05, max_iter=10).fit(X, y)
     assert np.abs(trained.components_ - start.components_).max() > 1e-3
@@ -265,6 +266,16 @@ def test_step_schedule_follows_the_authors():
     assert_allclose(lrs[50:75], 3e-4)
     assert_allclose(lrs[75:], 3e-5)
     assert factored._step_size(1.0, 0, 1) == 1.0  # one epoch: the initial rate
+
+
+def test_fit_follows_the_schedule_and_reports_each_epoch(capsys):
+    X, y = make_maps(30, (2, 1, 1), 2, 0)
+    clf = FactoredLinearClassifier(learning_rate=0.5, max_iter=16, verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 16 == len(clf.loss_curve_) == clf.n_iter_
+    rates = [float(line.split("learning rate ")[1].split(",")[0]) for line in lines]
+    assert_allclose(rates, [0.5] * 10 + [0.05] * 5 + [0.005])  # x0.1 after 10 = 5/8 and 15 = 15/16 of 16
+    assert lines[-1].startswith("Epoch 16/16") and f"loss = {clf.loss_curve_[-1]:.6f}" in lines[-1]
 
 
 def test_fit_memory_is_bounded_by_the_blocks():
