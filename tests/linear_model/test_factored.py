@@ -268,6 +268,49 @@ def test_step_schedule_follows_the_authors():
     assert factored._step_size(1.0, 0, 1) == 1.0  # one epoch: the initial rate
 
 
+def test_fit_is_the_documented_sgd(global_random_seed):
+    # The optimiser written out in float64 from the docstrings (initialisation
+    # from a Generator seeded by random_state, one block: a uniform shuffle per
+    # epoch, heavy-ball momentum, weight decay, the step schedule), against
+    # the estimator's float32 run.
+    X, y = make_maps(30, (4, 1, 1), 3, global_random_seed)
+    n, C, R, K, batch, momentum, alpha, lr0, epochs = 30, 4, 2, 3, 7, 0.9, 0.1, 0.2, 8
+    clf = FactoredLinearClassifier(
+        n_components=R, alpha=alpha, learning_rate=lr0, momentum=momentum, max_iter=epochs, batch_size=batch,
+        random_state=3,
+    ).fit(X, y)
+    rng = np.random.default_rng(3)
+    A = (rng.standard_normal((C, R)) / np.sqrt(C)).astype(np.float32).astype(np.float64)
+    B = (rng.standard_normal((K, R)) * (factored._KERNEL_INIT_SCALE / np.sqrt(R))).astype(np.float32)
+    B = B.astype(np.float64)
+    b = np.zeros(K)
+    vA, vB, vb = np.zeros_like(A), np.zeros_like(B), np.zeros_like(b)
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    losses = []
+    for epoch in range(epochs):
+        lr = lr0 * (1.0 if epoch < 5 else 0.1 if epoch < 8 else 0.01)  # ceil(5/8 * 8) = 5, ceil(15/16 * 8) = 8
+        rng.permutation(1)  # the order of the one block
+        order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, batch):
+            rows = order[start : start + batch]
+            x, t = Xs[rows], np.eye(K)[y[rows]]
+            z = x @ A
+            s = z @ B.T + b
+            p = np.exp(s - s.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            total += -np.sum(np.log(np.sum(p * t, axis=1))) + len(rows) * alpha / 2 * (np.sum(A**2) + np.sum(B**2))
+            g = (p - t) / len(rows)
+            gA, gB, gb = x.T @ (g @ B) + alpha * A, g.T @ z + alpha * B, g.sum(axis=0)
+            vA, vB, vb = momentum * vA + gA, momentum * vB + gB, momentum * vb + gb
+            A, B, b = A - lr * vA, B - lr * vB, b - lr * vb
+        losses.append(total / n)
+    assert_allclose(clf.components_, A, rtol=1e-4, atol=1e-5)
+    assert_allclose(clf.kernel_[:, :, 0, 0], B, rtol=1e-4, atol=1e-5)
+    assert_allclose(clf.intercept_, b, rtol=1e-4, atol=1e-5)
+    assert_allclose(clf.loss_curve_, losses, rtol=1e-5)
+
+
 def test_fit_follows_the_schedule_and_reports_each_epoch(capsys):
     X, y = make_maps(30, (2, 1, 1), 2, 0)
     clf = FactoredLinearClassifier(learning_rate=0.5, max_iter=16, verbose=1, random_state=0).fit(X, y)
