@@ -15,6 +15,9 @@ from ._tiled import tiles
 # Input dtypes read as they are (no copy of X): each block is cast on its own.
 _INPUT_DTYPES = [np.float64, np.float32, np.float16]
 
+# float32 rows up to this size are centred in float32 without overflow.
+_FLOAT32_SAFE = 1e30
+
 # Initial kernel B, relative to the scale that would give unit-variance
 # scores: small, so that the first scores are near zero (uniform
 # probabilities), but not zero, since a zero A and B is a stationary point
@@ -49,7 +52,9 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
     (and so other weights, of similar quality), except that every
     ``block_size >= n_samples`` gives one uniform shuffle of all rows.
     Training is in float32; the channel statistics are accumulated in
-    float64.
+    float64, and float64 rows are standardised in float64 before the cast
+    (float16 and float32 rows in float32).  Scores and probabilities are
+    computed in float64.
 
     Parameters
     ----------
@@ -270,7 +275,11 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         layout = _Layout(self.map_shape_, self.kernel_shape_, self.channel_layout)
         # The frozen input normalisation: statistics of the raw channels.
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, as one error
-            self.mean_, self.scale_ = _channel_statistics(X, block, layout)
+            self.mean_, self.scale_, max_abs = _channel_statistics(X, block, layout)
+        # float16 and float32 rows are standardised in float32 (they hold no
+        # more precision), float64 rows in float64 before the cast, and so
+        # are float32 rows whose centring could overflow float32.
+        prep_dtype = np.float32 if X.dtype != np.float64 and max_abs < _FLOAT32_SAFE else np.float64
         layout = layout._replace_stats(self.mean_, self.scale_)
 
         seed = self.random_state if isinstance(self.random_state, Integral) else None
@@ -288,7 +297,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         # Overflow in float32 is detected at the end of each epoch and
         # reported as one error naming learning_rate.
         with np.errstate(over="ignore", invalid="ignore"):
-            self._sgd(X, codes, block, layout, rng, params)
+            self._sgd(X, codes, block, layout, rng, params, prep_dtype)
 
         kh, kw = self.kernel_shape_
         self.components_ = A
@@ -298,7 +307,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         self._layout = layout
         return self
 
-    def _sgd(self, X, codes, block, layout, rng, params):
+    def _sgd(self, X, codes, block, layout, rng, params, prep_dtype):
         """Minibatch SGD with momentum over ``max_iter`` epochs, updating ``params`` in place."""
         A, Bf, b = params
         velocity = [np.zeros_like(p) for p in params]
@@ -308,7 +317,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         for epoch in range(self.max_iter):
             lr = np.float32(_step_size(self.learning_rate, epoch, self.max_iter))
             total = 0.0
-            for Xb, yb in _minibatches(X, codes, block, self.batch_size, layout, rng):
+            for Xb, yb in _minibatches(X, codes, block, self.batch_size, layout, rng, prep_dtype):
                 loss, grads = _loss_and_grad(A, Bf, b, Xb, yb, alpha)
                 total += loss * len(yb)
                 for p, v, g in zip(params, velocity, grads):
@@ -335,7 +344,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=_INPUT_DTYPES, ensure_all_finite=False, reset=False)
         layout = self._layout
-        K, R = self.kernel_.shape[:2]
+        K = self.kernel_.shape[0]
         A = self.components_.astype(np.float64)
         Bf = self.kernel_.transpose(0, 2, 3, 1).reshape(K, -1).astype(np.float64)
         b = self.intercept_.astype(np.float64)
@@ -500,8 +509,13 @@ class _Layout:
 
     def windows(self, rows):
         """Standardised window means, ``(m, k_H k_W, C)``, in the dtype of ``rows``."""
-        v = (self.raw_windows(rows) - self.mean) / self.scale
-        return v.reshape(v.shape[0], self.n_windows, self.map_shape[0]).astype(rows.dtype, copy=False)
+        v = self.raw_windows(rows)
+        # Written into a C-ordered array so that the reshape below is a view
+        # (v is a transposed view for channel-first rows).
+        out = np.empty(v.shape, dtype=rows.dtype)
+        np.subtract(v, self.mean.astype(rows.dtype), out=out)
+        out /= self.scale.astype(rows.dtype)
+        return out.reshape(v.shape[0], self.n_windows, self.map_shape[0])
 
     def adjoint(self, W):
         """Weights on the window means ``(K, C, k_H, k_W)`` as weights on the map ``(K, C, H, W)``."""
@@ -543,13 +557,14 @@ def _window_mean_adjoint(w, n, k, axis):
 def _channel_statistics(X, block, layout):
     """Per-channel mean and standard deviation over samples and positions, in float64 (Chan et al. merging).
 
-    Also refuses non-finite values, block by block.
+    Also refuses non-finite values, block by block, and returns the largest ``|X|``.
     """
     C, H, W = layout.map_shape
-    mean, m2, seen = np.zeros(C), np.zeros(C), 0
+    mean, m2, seen, max_abs = np.zeros(C), np.zeros(C), 0, 0.0
     for s in tiles(X.shape[0], block):
         b = X[s].astype(np.float64)
         _check_finite(b, s)
+        max_abs = max(max_abs, float(np.abs(b).max()))
         if layout.channel_layout == "first":
             v = b.reshape(-1, C, H * W).transpose(1, 0, 2).reshape(C, -1)
         else:
@@ -570,10 +585,10 @@ def _channel_statistics(X, block, layout):
         )
     # A constant channel carries no information; scale 1 leaves it at 0 once centred.
     scale = np.where(std > 0, std, 1.0)
-    return mean, scale
+    return mean, scale, max_abs
 
 
-def _minibatches(X, codes, block, batch_size, layout, rng):
+def _minibatches(X, codes, block, batch_size, layout, rng, prep_dtype=np.float64):
     """One epoch's minibatches ``(windows float32 (m, P, C), labels (m,))``.
 
     Blocks are visited in a random order and read whole (contiguous rows),
@@ -581,18 +596,27 @@ def _minibatches(X, codes, block, batch_size, layout, rng):
     carried into the next block.
     """
     blocks = tiles(X.shape[0], block)
-    carry_X = carry_y = None
+    carry_X = carry_y = None  # fewer than batch_size rows left from the blocks before
     for i in rng.permutation(len(blocks)):
         s = blocks[i]
         order = rng.permutation(s.stop - s.start)
-        Xb = layout.windows(X[s].astype(np.float64)).astype(np.float32)[order]
+        # The rows are shuffled as read (in the input dtype, the fewest bytes).
+        Xb = layout.windows(X[s][order].astype(prep_dtype)).astype(np.float32, copy=False)
         yb = codes[s][order]
+        start = 0
         if carry_X is not None:
-            Xb, yb = np.concatenate([carry_X, Xb]), np.concatenate([carry_y, yb])
-        full = len(yb) - len(yb) % batch_size
-        for start in range(0, full, batch_size):
-            yield Xb[start : start + batch_size], yb[start : start + batch_size]
-        carry_X, carry_y = (Xb[full:], yb[full:]) if full < len(yb) else (None, None)
+            start = min(batch_size - len(carry_y), len(yb))
+            carry_X, carry_y = np.concatenate([carry_X, Xb[:start]]), np.concatenate([carry_y, yb[:start]])
+            if len(carry_y) < batch_size:
+                continue
+            yield carry_X, carry_y
+            carry_X = carry_y = None
+        full = start + (len(yb) - start) // batch_size * batch_size
+        for b in range(start, full, batch_size):
+            yield Xb[b : b + batch_size], yb[b : b + batch_size]
+        if full < len(yb):
+            # A copy, so that the block is freed before the next one is read.
+            carry_X, carry_y = Xb[full:].copy(), yb[full:].copy()
     if carry_X is not None:
         yield carry_X, carry_y
 
