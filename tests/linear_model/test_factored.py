@@ -432,6 +432,11 @@ def test_divergence_and_other_hostile_fits_are_one_clear_error():
     ref = FactoredLinearClassifier(learning_rate=0.05, max_iter=5, random_state=0).fit(X, y)
     assert_allclose(big.kernel_, ref.kernel_, rtol=1e-4, atol=1e-6)
     assert_array_equal(big.predict(X * 1e150), ref.predict(X))
+    # float32 rows that centring in float32 would overflow (3e38 minus a mean
+    # near -2.4e38) are standardised in float64.
+    X32 = np.where(np.arange(40)[:, None] % 10 == 0, 3e38, -3e38).astype(np.float32) * np.ones(3, np.float32)
+    big32 = FactoredLinearClassifier(learning_rate=0.05, max_iter=2, random_state=0).fit(X32, y)
+    assert np.all(np.isfinite(big32.decision_function(X32)))
 
 
 @parametrize_with_checks(
