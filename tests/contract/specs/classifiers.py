@@ -102,7 +102,12 @@ def _equal_to_float64_cast(out, est, bad):
 def table_hostile_inputs(name, n_features):
     """The rows of the table both classifiers answer alike, for valid ``X`` of ``n_features`` columns."""
     return [
-        Hostile("nan_in_fit", lambda X, r: _with(X, (5, 2), np.nan), "fit", match=r"X contains NaN or infinity \(first in row 5\); remove or impute"),
+        Hostile(
+            "nan_in_fit",
+            lambda X, r: _with(X, (5, 2), np.nan),
+            "fit",
+            match=r"X contains NaN or infinity \(first in row 5\); remove or impute",
+        ),
         Hostile(
             "inf_in_decision_function",
             lambda X, r: _with(X, (-2, 0), np.inf),
@@ -126,14 +131,19 @@ def table_hostile_inputs(name, n_features):
             match=rf"X has {n_features - 1} features, but {name} is expecting {n_features} features as input.*"
             rf"pass rows of {n_features} features, or refit",
         ),
-        Hostile("complex", lambda X, r: X.astype(np.complex128), "fit", match=r"Complex data not supported: X has dtype complex128.*np\.abs\(X\)"),
+        Hostile(
+            "complex",
+            lambda X, r: X.astype(np.complex128),
+            "fit",
+            match=r"Complex data not supported: X has dtype complex128.*np\.abs\(X\)",
+        ),
         Hostile("strings", lambda X, r: np.full(X.shape, "a lot"), "fit", match="could not convert string to float: .*'a lot'"),
         Hostile(
             "y_shorter_than_X",
             lambda X, r: X,
             "fit",
             make_y=lambda y, r: y[:-1],
-            match=rf"X has 12 rows but y has 11 labels; pass one label per row of X",
+            match=r"X has 12 rows but y has 11 labels; pass one label per row of X",
         ),
         Hostile(
             "single_class",
@@ -149,8 +159,14 @@ def table_hostile_inputs(name, n_features):
             make_y=lambda y, r: r.normal(size=len(y)),
             match="Unknown label type: continuous.*expects discrete classes",
         ),
-        Hostile("nan_in_y", lambda X, r: X, "fit", make_y=lambda y, r: np.r_[np.nan, np.arange(len(y) - 1) % 3], match="Input y contains NaN"),
-        Hostile("y_two_columns", lambda X, r: X, "fit", make_y=lambda y, r: np.c_[y, y], match=r"y should be a 1d array, got an array of shape \(12, 2\)"),
+        Hostile("nan_in_y", lambda X, r: X, "fit", make_y=lambda y, r: np.r_[np.nan, np.arange(len(y) - 1) % 3], match="y contains NaN"),
+        Hostile(
+            "y_two_columns",
+            lambda X, r: X,
+            "fit",
+            make_y=lambda y, r: np.c_[y, y],
+            match=r"y should be a 1d array, got an array of shape \(12, 2\)",
+        ),
         # Accepted, and computed as the float64 array they spell.
         Hostile("float16_rows", lambda X, r: X.astype(np.float16), "fit_transform", error=None, check=_equal_to_float64_cast),
         Hostile("nested_lists", lambda X, r: X.tolist(), "fit_transform", error=None, check=_equal_to_float64_cast),
@@ -176,6 +192,12 @@ _NO_PARALLEL = (
     "the blocks of decision_function follow working_memory, checked by test_output_does_not_depend_on_working_memory"
 )
 _NO_BACKEND = "no backend parameter: NumPy and BLAS only, no numba or cupy path"
+
+
+def _same_as_unscaled(out, est, bad):
+    # standardize scales before any product: the model of the unscaled rows.
+    unscaled = BlockRidgeClassifier(alpha=0.5, standardize=True).fit(bad / 1e150, labels(bad))
+    np.testing.assert_array_equal(est.predict(bad), unscaled.predict(bad / 1e150))
 
 
 BLOCK_RIDGE = Spec(
@@ -222,17 +244,14 @@ BLOCK_RIDGE = Spec(
             "fit_transform",
             params=dict(standardize=True),
             error=None,
-            # The scaling comes before any product: the model of X itself.
-            check=lambda out, est, bad: np.testing.assert_array_equal(
-                est.predict(bad), BlockRidgeClassifier(alpha=0.5, standardize=True).fit(bad / 1e150, labels(bad)).predict(bad / 1e150)
-            ),
+            check=_same_as_unscaled,
         ),
     ],
     invariances=[
-        Invariance("training_row_order", _training_row_order(), rtol=1e-9),
-        Invariance("feature_order", _feature_order(), rtol=1e-9),
-        Invariance("feature_shift", _feature_shift(), rtol=1e-8),
-        Invariance("feature_affine_standardized", _positive_channel_affine(), rtol=1e-8, params=dict(standardize=True)),
+        Invariance("training_row_order", _training_row_order(), rtol=1e-10),
+        Invariance("feature_order", _feature_order(), rtol=1e-10),
+        Invariance("feature_shift", _feature_shift(), rtol=1e-9),
+        Invariance("feature_affine_standardized", _positive_channel_affine(), rtol=1e-9, params=dict(standardize=True)),
         Invariance("label_names", _label_names(), rtol=0.0),
     ],
     memory=_table_memory(5),
@@ -253,7 +272,9 @@ def _maps(rng, n=12):
 FACTORED = Spec(
     cls=FactoredLinearClassifier,
     # Few epochs on 12 rows: quick, and enough to move every weight.
-    params=dict(n_components=2, map_shape=(3, 2, 2), kernel_size=1, learning_rate=0.05, max_iter=3, batch_size=4, random_state=0),
+    params=dict(
+        n_components=2, map_shape=(3, 2, 2), kernel_size=1, learning_rate=0.05, max_iter=3, batch_size=4, random_state=0
+    ),
     make_X=_maps,
     make_y=labels,
     input_kind="table",
@@ -288,8 +309,20 @@ FACTORED = Spec(
             params=dict(map_shape=(3, 2, 3)),
             match=r"map_shape=\(3, 2, 3\) holds C \* H \* W = 18 values, but X has 12 features; pass the \(C, H, W\)",
         ),
-        Hostile("map_shape_two_values", lambda X, r: X, "fit", params=dict(map_shape=(3, 4)), match=r"map_shape=\(3, 4\) is not three positive ints"),
-        Hostile("map_shape_list", lambda X, r: X, "fit", params=dict(map_shape=[3, 2, 2]), match="'map_shape' parameter .* instance of 'tuple' or None"),
+        Hostile(
+            "map_shape_two_values",
+            lambda X, r: X,
+            "fit",
+            params=dict(map_shape=(3, 4)),
+            match=r"map_shape=\(3, 4\) is not three positive ints",
+        ),
+        Hostile(
+            "map_shape_list",
+            lambda X, r: X,
+            "fit",
+            params=dict(map_shape=[3, 2, 2]),
+            match="'map_shape' parameter .* instance of 'tuple' or None",
+        ),
         Hostile(
             "kernel_larger_than_map",
             lambda X, r: X,
@@ -318,9 +351,10 @@ FACTORED = Spec(
     # the channels (the initial bottleneck is drawn channel by channel).
     invariances=[
         # The frozen normalisation undoes a positive scale and a shift of
-        # each channel exactly; what is left is float32 rounding of the
-        # standardised rows, carried through 3 epochs of SGD.
-        Invariance("channel_affine", _positive_channel_affine(d=12, channels=3), rtol=1e-4),
+        # each channel exactly; what is left is rounding of the standardised
+        # rows, which may flip a float32 bit that the SGD then carries: a
+        # float32 tolerance, far below what another model gives.
+        Invariance("channel_affine", _positive_channel_affine(d=12, channels=3), rtol=1e-5),
         Invariance("label_names", _label_names(d=12), rtol=0.0),
     ],
     memory=_table_memory(12),
