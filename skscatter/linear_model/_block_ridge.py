@@ -7,16 +7,14 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from sklearn.exceptions import ConvergenceWarning
 
 from .._config import get_config
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._tiled import MAX_ELEMENTS, TILE, add_lower_gram, cholesky_in_place, cholesky_solve, tiles
-
-# Input dtypes read as they are (no copy of X): each block is cast on its own.
-_INPUT_DTYPES = [np.float64, np.float32, np.float16]
+from ._validation import validate_rows
 
 #: solver="auto" leaves the exact solvers when the smaller of the d x d and
 #: n x n matrices would take more than this many times the working memory
@@ -209,7 +207,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         self : BlockRidgeClassifier
             The fitted classifier.
         """
-        X, y = validate_data(self, X, y, dtype=_INPUT_DTYPES, ensure_all_finite=False, y_numeric=False)
+        X, y = validate_rows(self, X, y, reset=True)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -310,7 +308,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         model = self._model
-        X = validate_data(self, X, dtype=_INPUT_DTYPES, ensure_all_finite=False, reset=False)
+        X = validate_rows(self, X, reset=False)
         n, d = X.shape
         out = np.empty((n, model.weights.shape[1]))
         for s in tiles(n, _rows_in_working_memory(d)):
@@ -355,7 +353,8 @@ def _auto_solver(n, d, cdt):
 
 def _rows_in_working_memory(d, cap=None):
     """Rows of ``d`` float64 values that fit in the working memory (at least 1, at most ``cap``)."""
-    rows = max(1, get_config()["working_memory"] * 2**20 // (8 * max(d, 1)))
+    # int(): working_memory may be a float (0.5 MiB), and slices need ints.
+    rows = max(1, int(get_config()["working_memory"] * 2**20 // (8 * max(d, 1))))
     return rows if cap is None else min(rows, cap)
 
 

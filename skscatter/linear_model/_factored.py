@@ -6,14 +6,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._block_ridge import _check_finite, _max_abs, _rows_in_working_memory
 from ._tiled import tiles
-
-# Input dtypes read as they are (no copy of X): each block is cast on its own.
-_INPUT_DTYPES = [np.float64, np.float32, np.float16]
+from ._validation import validate_rows
 
 # float32 rows up to this size are centred in float32 without overflow.
 _FLOAT32_SAFE = 1e30
@@ -100,7 +98,10 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         Rows of ``X`` read at a time; ``"auto"``: as many rows as fit, in
         float64, in the ``working_memory`` of :func:`skscatter.get_config`,
         at most 8192.  Bounds the memory of ``fit`` and ``predict``
-        (about three blocks in float64), whatever ``n_samples``.
+        (about three blocks in float64), whatever ``n_samples``.  A model
+        parameter, since it sets the sampling order: its value at ``fit``
+        also sizes the blocks of ``predict`` (``"auto"``: the working
+        memory at the time of the call).
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights and the order of the rows (a
         :class:`numpy.random.Generator` seeded from it).
@@ -260,7 +261,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         self : FactoredLinearClassifier
             The fitted classifier.
         """
-        X, y = validate_data(self, X, y, dtype=_INPUT_DTYPES, ensure_all_finite=False, y_numeric=False)
+        X, y = validate_rows(self, X, y, reset=True)
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -305,6 +306,10 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = b
         self.n_iter_ = self.max_iter
         self._layout = layout
+        # Prediction reads blocks of the size fixed here (a block_size set
+        # after fit is a new model's sampling order, so it waits for the
+        # next fit), or, for "auto", of the working memory at call time.
+        self._predict_rows = int(self.block_size) if self.block_size != "auto" else None
         return self
 
     def _sgd(self, X, codes, block, layout, rng, params, prep_dtype):
@@ -342,14 +347,15 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
     def _scores(self, X):
         """Scores of every class, ``(n_samples, n_classes)`` in float64, a block at a time."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_INPUT_DTYPES, ensure_all_finite=False, reset=False)
+        X = validate_rows(self, X, reset=False)
         layout = self._layout
         K = self.kernel_.shape[0]
         A = self.components_.astype(np.float64)
         Bf = self.kernel_.transpose(0, 2, 3, 1).reshape(K, -1).astype(np.float64)
         b = self.intercept_.astype(np.float64)
         out = np.empty((X.shape[0], K))
-        for s in tiles(X.shape[0], self._block_rows(X.shape[1])):
+        rows = self._predict_rows or _rows_in_working_memory(X.shape[1], cap=8192)
+        for s in tiles(X.shape[0], rows):
             raw = X[s].astype(np.float64)
             _check_finite(raw, s)
             out[s] = _forward(A, Bf, b, layout.windows(raw))

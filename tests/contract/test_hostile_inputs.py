@@ -20,15 +20,23 @@ def test_hostile_input(spec, case):
     X = spec.X()
     est = spec.make(**case.params)
     bad = case.make(X, rng)
+    # Predictors: fitted with the labels of the valid X, or the case's own.
+    y_bad = None
+    if spec.is_predictor:
+        y_bad = spec.y(X) if case.make_y is None else case.make_y(spec.y(X), rng)
+
+    def fit(X_fit, y_fit):
+        return est.fit(X_fit) if not spec.is_predictor else est.fit(X_fit, y_fit)
 
     def call():
+        # "transform" is the spec's output method (a predictor's decision_function).
         if case.stage == "fit":
-            return est.fit(bad)
+            return fit(bad, y_bad)
         if case.stage == "fit_transform":
-            return est.fit(bad).transform(bad)
-        est.fit(X)
+            return spec.output(fit(bad, y_bad), bad)
+        spec.fit(est, X)
         est.set_params(**case.after_fit)
-        return est.transform(bad)
+        return spec.output(est, bad)
 
     if case.error is not None:
         with pytest.raises(case.error, match=case.match):

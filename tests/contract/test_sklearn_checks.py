@@ -1,6 +1,10 @@
 """scikit-learn's common checks for every registered estimator."""
 
+import importlib
+import pkgutil
+
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -8,7 +12,7 @@ import skscatter
 
 from .registry import SPECS, spec_ids
 
-ARRAY_SPECS = [s for s in SPECS if s.input_kind in ("images", "signals")]
+ARRAY_SPECS = [s for s in SPECS if s.input_kind in ("images", "signals", "table")]
 STRUCTURE_SPECS = [s for s in SPECS if s.input_kind == "structures"]
 
 # Checks that feed no data: the ones that apply to estimators whose X is a
@@ -27,11 +31,36 @@ DATA_FREE_CHECKS = [
 ]
 
 
+def _public_estimators():
+    """Every BaseEstimator subclass in ``__all__`` of skscatter and of each public module below it."""
+    modules = [skscatter]
+    for info in pkgutil.walk_packages(skscatter.__path__, prefix="skscatter."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            modules.append(importlib.import_module(info.name))
+    found = {}
+    for module in modules:
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, BaseEstimator):
+                found.setdefault(obj, f"{module.__name__}.{name}")
+    return found
+
+
+def test_the_public_estimators_are_found():
+    # The walk reaches subpackages, not only the top-level namespace.
+    found = _public_estimators()
+    assert found[skscatter.ScatteringTransformer] == "skscatter.ScatteringTransformer"
+    assert "skscatter.linear_model.BlockRidgeClassifier" in found.values()
+
+
 def test_every_public_estimator_is_registered():
-    public = {getattr(skscatter, n) for n in skscatter.__all__ if isinstance(getattr(skscatter, n), type)}
     registered = [s.cls for s in SPECS]
-    assert len(registered) == len(set(registered)), "an estimator is registered twice"
-    assert public == set(registered)
+    twice = sorted({c.__name__ for c in registered if registered.count(c) > 1})
+    assert not twice, f"registered more than once: {twice}"
+    missing = sorted(path for cls, path in _public_estimators().items() if cls not in registered)
+    assert not missing, f"public estimators without a spec in tests/contract/registry.py: {missing}"
+    private = sorted(c.__name__ for c in registered if c not in _public_estimators())
+    assert not private, f"registered but not public (in no __all__): {private}"
 
 
 def _array_estimators():

@@ -12,7 +12,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skscatter
 from skscatter.linear_model import BlockRidgeClassifier
@@ -367,15 +366,3 @@ def test_feature_count_is_checked():
     clf = BlockRidgeClassifier().fit(X, y)
     with pytest.raises(ValueError, match="X has 3 features, but BlockRidgeClassifier is expecting 4"):
         clf.predict(X[:, :3])
-
-
-@parametrize_with_checks(
-    [
-        BlockRidgeClassifier(),
-        BlockRidgeClassifier(solver="dual", block_size=5),
-        BlockRidgeClassifier(standardize=True, block_size=7, compute_dtype="float32"),
-        BlockRidgeClassifier(solver="cg", block_size=6),
-    ],
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)

@@ -11,7 +11,6 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skscatter import WhitenedPatchKNNEncoder
 from skscatter.linear_model import FactoredLinearClassifier
@@ -437,14 +436,3 @@ def test_divergence_and_other_hostile_fits_are_one_clear_error():
     X32 = np.where(np.arange(40)[:, None] % 10 == 0, 3e38, -3e38).astype(np.float32) * np.ones(3, np.float32)
     big32 = FactoredLinearClassifier(learning_rate=0.05, max_iter=2, random_state=0).fit(X32, y)
     assert np.all(np.isfinite(big32.decision_function(X32)))
-
-
-@parametrize_with_checks(
-    [
-        FactoredLinearClassifier(n_components=4, learning_rate=0.05, max_iter=30, batch_size=16),
-        FactoredLinearClassifier(n_components=2, learning_rate=0.05, max_iter=20, batch_size=8, block_size=11),
-        FactoredLinearClassifier(),
-    ],
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
