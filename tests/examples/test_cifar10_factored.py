@@ -27,7 +27,7 @@ def synthetic_cifar(n, seed=0):
 def test_parser_defaults(example):
     args = example.make_parser().parse_args([])
     assert (args.pool_size, args.pool_stride, args.bottleneck, args.lr) == (7, 4, 64, 3e-3)
-    assert args.epochs == 20 and args.n_train == 50000 and args.sqrt is True and not args.select
+    assert args.epochs == 20 and args.alpha == 0.0 and args.n_train == 50000 and args.sqrt is True and not args.select
     assert args.code_dir is None and args.lrs == [1e-3, 3e-3, 1e-2]
     assert example.make_parser().parse_args(["--no-sqrt"]).sqrt is False
 
@@ -39,8 +39,9 @@ def test_default_pooling_gives_the_authors_6x6_map(example):
     encoder.fit(X)
     assert encoder.pooled_shape_ == (6, 6)
     assert example.make_encoder(5, 3, n_jobs=1).fit(X).pooled_shape_ == (9, 9)
-    head = example.make_head((4096, 6, 6), n_components=64)
+    head = example.make_head((4096, 6, 6), n_components=64, alpha=1e-3)
     assert (head.n_components, head.kernel_size, head.batch_size, head.random_state) == (64, None, 128, 0)
+    assert head.alpha == 1e-3 and head.map_shape == (4096, 6, 6)
 
 
 def test_codes_are_written_in_float16_chunks_and_reopened_read_only(example, tmp_path):
@@ -82,7 +83,7 @@ def small(example, monkeypatch):
 
 def test_main_fits_and_scores_the_test_set(small, tmp_path, capsys):
     path = tmp_path / "r.json"
-    argv = ["--n-train", "50", "--epochs", "4", "--lr", "0.01", "--bottleneck", "4", "--n-jobs", "1",
+    argv = ["--n-train", "50", "--epochs", "4", "--lr", "0.01", "--bottleneck", "4", "--alpha", "1e-4", "--n-jobs", "1",
             "--code-dir", str(tmp_path / "codes"), "--json", str(path)]
     results = small.main(argv)
     assert small.read == ["train", "test"]
@@ -96,6 +97,7 @@ def test_main_fits_and_scores_the_test_set(small, tmp_path, capsys):
     record = json.loads(path.read_text())
     assert record["results"]["test_accuracy"] == results["test_accuracy"] and "selection" not in record
     assert record["settings"]["pool_size"] == 7 and record["settings"]["sqrt"] is True
+    assert record["settings"]["alpha"] == 1e-4 and record["settings"]["n_components"] == 4
 
 
 def test_select_never_reads_the_test_set(small, tmp_path, capsys, monkeypatch):
