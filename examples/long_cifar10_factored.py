@@ -281,4 +281,6 @@ if __name__ == "__main__":
 # 349 s, 4.2 GB peak.  On the same split, an ad-hoc script with the
 # example's functions gave 0.6742 with 20 epochs (training loss 0.111: the
 # head overfits 5,000 images) and 0.6650 with 10 epochs on the codes without
-# the square root.
+# the square root.  ``--alpha`` 1e-3 and 1e-2 left the held-out accuracy at
+# 0.6690 (10 epochs): at this learning rate and number of steps the decay
+# barely moves the weights.
