@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn.exceptions import ConvergenceWarning
@@ -14,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._config import get_config
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._tiled import MAX_ELEMENTS, TILE, add_lower_gram, cholesky_in_place, cholesky_solve, tiles
-from ._validation import validate_rows
+from ._validation import validate_labelled_rows, validate_rows
 
 #: solver="auto" leaves the exact solvers when the smaller of the d x d and
 #: n x n matrices would take more than this many times the working memory
@@ -207,13 +206,7 @@ class BlockRidgeClassifier(ClassifierMixin, BaseEstimator):
         self : BlockRidgeClassifier
             The fitted classifier.
         """
-        X, y = validate_rows(self, X, y, reset=True)
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_.tolist()[0]!r}); a classifier needs samples of at least 2 classes."
-            )
+        X, codes = validate_labelled_rows(self, X, y)
         n, d = X.shape
         self.solver_ = self.solver if self.solver != "auto" else _auto_solver(n, d, np.dtype(self.compute_dtype))
 

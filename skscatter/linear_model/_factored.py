@@ -5,13 +5,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._block_ridge import _check_finite, _max_abs, _rows_in_working_memory
 from ._tiled import tiles
-from ._validation import validate_rows
+from ._validation import validate_labelled_rows, validate_rows
 
 # float32 rows up to this size are centred in float32 without overflow.
 _FLOAT32_SAFE = 1e30
@@ -261,14 +260,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         self : FactoredLinearClassifier
             The fitted classifier.
         """
-        X, y = validate_rows(self, X, y, reset=True)
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_.tolist()[0]!r}); "
-                "a classifier needs samples of at least 2 classes."
-            )
+        X, codes = validate_labelled_rows(self, X, y)
         n, d = X.shape
         self.map_shape_ = _resolve_map_shape(self.map_shape, d)
         self.kernel_shape_ = _resolve_kernel(self.kernel_size, self.map_shape_)

@@ -1,6 +1,7 @@
 """Input checks shared by the classifiers: scikit-learn's, with messages that say what to pass instead."""
 
 import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 # Input dtypes read as they are (no copy of X): each block is cast on its own.
@@ -49,3 +50,19 @@ def validate_rows(estimator, X, y="no_validation", *, reset):
     if isinstance(y, str):
         return validate_data(estimator, X, dtype=INPUT_DTYPES, ensure_all_finite=False, reset=reset)
     return validate_data(estimator, X, y, dtype=INPUT_DTYPES, ensure_all_finite=False, y_numeric=False, reset=reset)
+
+
+def validate_labelled_rows(estimator, X, y):
+    """:func:`validate_rows` in ``fit``, then the labels: sets ``classes_``, returns ``X`` and each row's class index.
+
+    Refuses continuous labels (scikit-learn's message) and a single class.
+    """
+    X, y = validate_rows(estimator, X, y, reset=True)
+    check_classification_targets(y)
+    estimator.classes_, codes = np.unique(y, return_inverse=True)
+    if len(estimator.classes_) < 2:
+        raise ValueError(
+            f"y has only one class ({estimator.classes_.tolist()[0]!r}); "
+            "a classifier needs samples of at least 2 classes."
+        )
+    return X, codes
