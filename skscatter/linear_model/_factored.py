@@ -142,7 +142,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
     --------
     BlockRidgeClassifier : A ridge classifier on the same kind of input, solved exactly.
     sklearn.linear_model.LogisticRegression : The unfactored model, fitted in memory.
-    WhitenedPatchKNNEncoder : The encoding this head was designed for.
+    skscatter.WhitenedPatchKNNEncoder : The encoding this head was designed for.
 
     Notes
     -----
