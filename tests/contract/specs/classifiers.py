@@ -192,6 +192,10 @@ _NO_PARALLEL = (
     "the blocks of decision_function follow working_memory, checked by test_output_does_not_depend_on_working_memory"
 )
 _NO_BACKEND = "no backend parameter: NumPy and BLAS only, no numba or cupy path"
+_NO_DASK = (
+    "no transform for the dask backend or blockwise_transform to distribute: a predictor runs in one process "
+    "(under dask it is fitted and scored in GridSearchCV's workers like any scikit-learn classifier)"
+)
 
 
 def _same_as_unscaled(out, est, bad):
@@ -258,6 +262,7 @@ BLOCK_RIDGE = Spec(
     skips=dict(
         n_jobs=_NO_PARALLEL,
         backend=_NO_BACKEND,
+        dask=_NO_DASK,
         verbose="no verbose parameter: fit is a fixed number of passes over X (the conjugate gradient warns when "
         "it stops short) and decision_function one pass, neither reports progress",
     ),
@@ -361,6 +366,7 @@ FACTORED = Spec(
     skips=dict(
         n_jobs=_NO_PARALLEL,
         backend=_NO_BACKEND,
+        dask=_NO_DASK,
         verbose="verbose prints fit's epochs (on stdout, as scikit-learn's SGD estimators); decision_function, "
         "one pass of products, reports no progress",
     ),
