@@ -257,12 +257,18 @@ def fit_score(head, Z_fit, y_fit, Z_eval, y_eval, label, n_copies=1):
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
     n = len(y_eval)
-    scores = head.decision_function(Z_eval[:n])
+
+    def decision(Z):
+        # Two classes give one score column, the second class's margin.
+        scores = head.decision_function(Z)
+        return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+
+    scores = decision(Z_eval[:n])
     accuracy = float(np.mean(head.classes_[scores.argmax(axis=1)] == y_eval))
     result = {"accuracy": accuracy}
     line = f"accuracy {accuracy:.4f}"
     for c in range(1, n_copies):
-        scores = scores + head.decision_function(Z_eval[c * n: (c + 1) * n])
+        scores = scores + decision(Z_eval[c * n: (c + 1) * n])
         if c == 1:
             result["flip_averaged"] = float(np.mean(head.classes_[scores.argmax(axis=1)] == y_eval))
             line += f", averaged with the mirror image {result['flip_averaged']:.4f}"

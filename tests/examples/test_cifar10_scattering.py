@@ -147,3 +147,74 @@ def test_pipeline_features_pickle_and_heads_fit(example):
     assert linear.score(Z, y) == 1.0
     kernel = example.make_kernel_head(Z.shape[1], alpha=1e-3, n_components=40).fit(Z.copy(), y)
     assert kernel.score(Z.copy(), y) >= 0.95
+
+
+def test_block_scaler_matches_the_one_shot_scaler_and_works_in_place(example):
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(4)
+    X = (rng.standard_normal((23, 5)) * [1, 10, 0.1, 3, 7] + [0, 5, -2, 100, 1]).astype(np.float32)
+    scaler = example.BlockStandardScaler(copy=False)
+    scaler.block_rows = 4  # several blocks and a ragged last one
+    reference = StandardScaler().fit(X)
+    Z = X.copy()
+    assert scaler.fit_transform(Z) is Z  # standardised in place, no copy
+    np.testing.assert_allclose(scaler.mean_, reference.mean_, rtol=1e-6)
+    np.testing.assert_allclose(scaler.scale_, reference.scale_, rtol=1e-5)
+    assert scaler.n_samples_seen_ == 23
+    np.testing.assert_allclose(Z, reference.transform(X), rtol=1e-4, atol=1e-5)
+    # A refit forgets the first fit's statistics, as StandardScaler.fit does.
+    scaler.fit(X[:8] + 1)
+    assert scaler.n_samples_seen_ == 8
+    np.testing.assert_allclose(scaler.mean_, X[:8].mean(axis=0) + 1, rtol=1e-5)
+
+
+def test_logistic_head_is_sklearn_logistic_regression_on_standardised_features(example):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((120, 6)).astype(np.float32) * 4 + 3
+    y = (X[:, 0] + X[:, 1] > 6).astype(int) + (X[:, 2] > 3)
+    head = example.make_logistic_head(C=0.5, max_iter=500).fit(X.copy(), y)
+    standardised = StandardScaler().fit_transform(X)
+    reference = LogisticRegression(C=0.5, max_iter=500).fit(standardised, y)
+    np.testing.assert_allclose(head[-1].coef_, reference.coef_, rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(head.decision_function(X.copy()), reference.decision_function(standardised),
+                               rtol=2e-3, atol=1e-3)
+    # Weaker penalty, larger weights: C is the inverse penalty.
+    weak = example.make_logistic_head(C=50.0, max_iter=500).fit(X.copy(), y)
+    assert np.abs(weak[-1].coef_).sum() > np.abs(head[-1].coef_).sum()
+
+
+def test_linear_head_follows_the_command_line(example):
+    parser = example.make_parser()
+    args = parser.parse_args([])
+    head, label = example.linear_head(args)
+    assert args.linear_head == "ridge" and label == "linear alpha=10000" and head.alpha == 10000.0
+    args = parser.parse_args(["--linear-head", "logistic", "--C", "0.01", "--max-iter", "50"])
+    head, label = example.linear_head(args)
+    assert label == "logistic C=0.01" and head[-1].C == 0.01 and head[-1].max_iter == 50
+    head, label = example.linear_head(args, 3e-4)
+    assert label == "logistic C=0.0003" and head[-1].C == 3e-4
+    assert parser.parse_args(["--select", "--linear-head", "logistic"]).Cs == [3e-4, 1e-3, 3e-3]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--linear-head", "svm"])
+
+
+def test_select_compares_logistic_penalties_on_held_out_training_images(example, monkeypatch):
+    rng = np.random.default_rng(6)
+    n = 5012
+    y = np.arange(n) % 2
+    images = rng.integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
+    images[y == 1, :16] = 255  # bright top half: an easy class for any head
+    args = example.make_parser().parse_args(["--select", "--heads", "linear", "--linear-head", "logistic",
+                                             "--Cs", "1e-3", "1", "--n-jobs", "1", "--max-iter", "50"])
+    # Featurising 5,000 held-out images is the slow part; a cheap feature map keeps the test short.
+    monkeypatch.setattr(example, "featurise_all",
+                        lambda features, X, args, label, name: np.concatenate(
+                            [X.reshape(len(X), -1)[:, ::97], X[:, :, ::-1].reshape(len(X), -1)[:, ::97]]
+                        ).astype(np.float32))
+    results = example.select(images, y, args)
+    assert [label for _, label in results] == ["logistic C=0.001", "logistic C=1"]
+    assert all(accuracy == 1.0 for accuracy, _ in results)

@@ -245,6 +245,13 @@ def test_cifar10_scattering_writer(load_example, tmp_path):
     spec = read(tmp_path / "r.json")["selection"]
     assert [(r["group"], r["x"]) for r in spec["rows"]] == [("linear head", 1000.0), ("Nystroem head", 0.05)]
     assert spec["chosen"] == "Nystroem alpha=0.05"
+    # A logistic C is no ridge alpha: its rows get no x, so the figure draws them as labelled bars.
+    args.linear_head, args.C, args.max_iter = "logistic", 1e-3, 300
+    example.write_json(tmp_path / "r.json", args, selection=[(0.76, "logistic C=0.001"), (0.75, "logistic C=0.003")])
+    record = read(tmp_path / "r.json")
+    assert record["selection"]["rows"] == [{"label": "logistic C=0.001", "group": "logistic head", "value": 0.76},
+                                           {"label": "logistic C=0.003", "group": "logistic head", "value": 0.75}]
+    assert record["settings"]["linear_head"] == "logistic" and record["settings"]["C"] == 1e-3
 
 
 def test_dask_writer(load_example, tmp_path, figures):
