@@ -1,9 +1,9 @@
-"""Learning curve of the CIFAR-10 scattering pipeline's linear head, on training images only.
+"""Learning curve of the CIFAR-10 scattering example's ridge head, on training images only.
 
 The features are those of ``examples/long_cifar10_scattering.py`` (YUV, log
 scattering at ``J=3``, with ``--fine`` the first-order maps at ``J=2``);
 the head is its one-vs-all ridge on standardised coefficients
-(``BlockRidgeClassifier(standardize=True)``).  The model is fitted on the
+(``--linear-head ridge``, ``BlockRidgeClassifier(standardize=True)``).  The model is fitted on the
 first ``n`` training images and their mirror images, for growing ``n`` up to
 45,000, and scored on training images 45,000..49,999 (the test set is never
 read): alone, and with the decision averaged over each image and its mirror
@@ -106,7 +106,7 @@ def main(argv=None):
               f"flip-averaged {row['flip_averaged']:.4f}")
     curves = {
         label: {"n_train": [r["n_train"] for r in rows], "value": [round(100 * r[key], 2) for r in rows]}
-        for label, key in (("linear head, mirror images averaged", "flip_averaged"), ("linear head, one image", "held_out"))
+        for label, key in (("ridge head, mirror images averaged", "flip_averaged"), ("ridge head, one image", "held_out"))
     }
     spec = {"x": "training images (each with its mirror image)",
             "metric": "accuracy on training images 45,000-49,999", "unit": "%", "curves": curves}

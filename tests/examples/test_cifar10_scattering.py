@@ -192,7 +192,7 @@ def test_linear_head_follows_the_command_line(example):
     head, label = example.linear_head(parser.parse_args([]))
     assert label == "logistic C=0.001" and head[-1].C == 1e-3 and head[-1].max_iter == 300
     head, label = example.linear_head(parser.parse_args(["--linear-head", "ridge"]))
-    assert label == "linear alpha=10000" and head.alpha == 10000.0
+    assert label == "ridge alpha=10000" and head.alpha == 10000.0
     args = parser.parse_args(["--linear-head", "logistic", "--C", "0.01", "--max-iter", "50"])
     head, label = example.linear_head(args)
     assert label == "logistic C=0.01" and head[-1].C == 0.01 and head[-1].max_iter == 50

@@ -241,9 +241,9 @@ def test_cifar10_scattering_writer(load_example, tmp_path):
     record = read(tmp_path / "r.json")
     assert record["results"] == {"linear_accuracy": 0.7, "linear_flip_averaged": 0.71} and "selection" not in record
     args.select = True
-    example.write_json(tmp_path / "r.json", args, selection=[(0.6, "linear alpha=1000"), (0.65, "Nystroem alpha=0.05")])
+    example.write_json(tmp_path / "r.json", args, selection=[(0.6, "ridge alpha=1000"), (0.65, "Nystroem alpha=0.05")])
     spec = read(tmp_path / "r.json")["selection"]
-    assert [(r["group"], r["x"]) for r in spec["rows"]] == [("linear head", 1000.0), ("Nystroem head", 0.05)]
+    assert [(r["group"], r["x"]) for r in spec["rows"]] == [("ridge head", 1000.0), ("Nystroem head", 0.05)]
     assert spec["chosen"] == "Nystroem alpha=0.05"
     # A logistic C is no ridge alpha: its rows get no x, so the figure draws them as labelled bars.
     args.linear_head, args.C, args.max_iter = "logistic", 1e-3, 300
