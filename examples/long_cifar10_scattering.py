@@ -367,8 +367,7 @@ def write_json(path, args, results=None, selection=None, argv=None, cost=None):
     settings = dict(n_train=args.n_train, J=args.J, upsample=args.upsample, n_components=args.n_components,
                     linear_alpha=args.linear_alpha, kernel_alpha=args.kernel_alpha, select=args.select,
                     fine=args.fine, shift=args.shift, heads=args.heads,
-                    linear_head=getattr(args, "linear_head", "ridge"), C=getattr(args, "C", None),
-                    max_iter=getattr(args, "max_iter", None))
+                    linear_head=args.linear_head, C=args.C, max_iter=args.max_iter)
     return write_recorded(path, "long_cifar10_scattering", argv=argv, settings=settings, results=flat, selection=spec)
 
 
