@@ -94,12 +94,15 @@ def make_head(map_shape, n_components=64, learning_rate=3e-3, max_iter=20, alpha
     )
 
 
-def encode_to_disk(encoder, X, path, sqrt=True, chunk=CHUNK):
+def encode_to_disk(encoder, X, path, sqrt=True, chunk=CHUNK, flips=False):
     """Write the codes of ``X`` to the float16 ``.npy`` file ``path``, chunk by chunk; reopen it read-only.
 
     Only ``chunk`` images' codes are ever in float32; ``sqrt`` stores the
     square roots of the pooled averages (in [0, 1], so float16 keeps them
-    to 5e-4).
+    to 5e-4).  ``flips=True`` stores the mean of the codes of each image
+    and of its mirror image (``X`` is ``(n, height, width, channels)``), as
+    ``long_cifar10_pyramid.py --flips``: a map that a horizontal flip of
+    the image leaves unchanged, at twice the encoding time and the same size.
     """
     n_features = encoder.get_feature_names_out().size
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(len(X), n_features))
@@ -107,6 +110,12 @@ def encode_to_disk(encoder, X, path, sqrt=True, chunk=CHUNK):
         block = encoder.transform(X[start : start + chunk])
         if sqrt:
             np.sqrt(block, out=block)
+        if flips:
+            mirrored = encoder.transform(X[start : start + chunk, :, ::-1])
+            if sqrt:
+                np.sqrt(mirrored, out=mirrored)
+            block += mirrored
+            block *= 0.5
         out[start : start + chunk] = block
     out.flush()
     del out  # closes the writable map before the file is read back
@@ -131,7 +140,7 @@ def write_json(path, args, results, selection=None, argv=None):
         }
     settings = dict(n_train=args.n_train, patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3,
                     query_scale=5.0, pooling="window", pool_size=args.pool_size, pool_stride=args.pool_stride,
-                    sqrt=args.sqrt, n_components=args.bottleneck, epochs=args.epochs, batch_size=128,
+                    sqrt=args.sqrt, flips=args.flips, n_components=args.bottleneck, epochs=args.epochs, batch_size=128,
                     learning_rate=args.lr, alpha=args.alpha, select=args.select)
     return write_recorded(path, "long_cifar10_factored", argv=argv, settings=settings, results=results,
                           selection=spec)
@@ -149,6 +158,9 @@ def make_parser():
                         help="pooling window step (default 4: 27 x 27 patch positions give a 6 x 6 map)")
     parser.add_argument("--sqrt", action=argparse.BooleanOptionalAction, default=True,
                         help="square-root the pooled codes before the head (the default, as long_cifar10_pyramid.py)")
+    parser.add_argument("--flips", action="store_true",
+                        help="average the codes of each image and of its mirror image (training and test images "
+                             "alike), as long_cifar10_pyramid.py --flips")
     parser.add_argument("--bottleneck", type=int, default=64,
                         help="the head's n_components (default 64, the authors' for 2048 atoms)")
     parser.add_argument("--lr", type=float, default=3e-3, help="initial learning rate of the head (default 3e-3)")
@@ -197,7 +209,7 @@ def main(argv=None):
         t_fit = time.perf_counter()
         print(f"encoder fit on {n_fit} images: {t_fit - t0:.0f} s; pooled map {encoder.pooled_shape_}, "
               f"{np.prod(map_shape)} features per image", flush=True)
-        codes = encode_to_disk(encoder, X_train, code_dir / "train.npy", sqrt=args.sqrt)
+        codes = encode_to_disk(encoder, X_train, code_dir / "train.npy", sqrt=args.sqrt, flips=args.flips)
         del X_train
         t_enc = time.perf_counter()
         print(f"encoded {len(codes)} training images into float16 {code_dir / 'train.npy'} "
@@ -228,7 +240,7 @@ def main(argv=None):
             X_test, y_test = fetch_cifar10(args.data_home, subset="test", return_X_y=True)
             n_test = args.n_train // 5
             X_test = X_test[:n_test].astype(np.float32) / 255.0
-            test_codes = encode_to_disk(encoder, X_test, code_dir / "test.npy", sqrt=args.sqrt)
+            test_codes = encode_to_disk(encoder, X_test, code_dir / "test.npy", sqrt=args.sqrt, flips=args.flips)
             t_test_enc = time.perf_counter()
             print(f"encoded {n_test} test images: {t_test_enc - t_head:.0f} s", flush=True)
             accuracy = float(head.score(test_codes, y_test[:n_test]))

@@ -28,7 +28,7 @@ def test_parser_defaults(example):
     args = example.make_parser().parse_args([])
     assert (args.pool_size, args.pool_stride, args.bottleneck, args.lr) == (7, 4, 64, 3e-3)
     assert args.epochs == 20 and args.alpha == 0.0 and args.n_train == 50000 and args.sqrt is True and not args.select
-    assert args.code_dir is None and args.lrs == [1e-3, 3e-3, 1e-2]
+    assert args.code_dir is None and args.lrs == [1e-3, 3e-3, 1e-2] and args.flips is False
     assert example.make_parser().parse_args(["--no-sqrt"]).sqrt is False
 
 
@@ -60,6 +60,22 @@ def test_codes_are_written_in_float16_chunks_and_reopened_read_only(example, tmp
     assert np.abs(plain.astype(np.float32) - codes.astype(np.float32)).max() > 0.05
 
 
+def test_flips_average_each_image_with_its_mirror_image(example, tmp_path):
+    X = synthetic_cifar(5)[0].astype(np.float32) / 255
+    encoder = WhitenedPatchKNNEncoder(patch_size=6, n_patches=16, pooling="window", pool_size=7, pool_stride=4,
+                                      random_state=0, n_jobs=1).fit(X)
+    averaged = example.encode_to_disk(encoder, X, tmp_path / "f.npy", chunk=2, flips=True)
+    expected = (np.sqrt(encoder.transform(X)) + np.sqrt(encoder.transform(X[:, :, ::-1]))) / 2
+    np.testing.assert_allclose(averaged.astype(np.float32), expected, atol=1e-3)
+    # Unlike the codes themselves, the average does not see a mirror.
+    mirrored = example.encode_to_disk(encoder, X[:, :, ::-1], tmp_path / "m.npy", chunk=2, flips=True)
+    np.testing.assert_array_equal(averaged, mirrored)
+    assert np.abs(encoder.transform(X) - encoder.transform(X[:, :, ::-1])).max() > 0.1
+    plain = example.encode_to_disk(encoder, X, tmp_path / "p.npy", sqrt=False, chunk=2, flips=True)
+    np.testing.assert_allclose(plain.astype(np.float32), (encoder.transform(X) + encoder.transform(X[:, :, ::-1])) / 2,
+                               atol=1e-3)
+
+
 @pytest.fixture
 def small(example, monkeypatch):
     """The example with a small encoder and synthetic data; records which subsets it read."""
@@ -84,7 +100,7 @@ def small(example, monkeypatch):
 def test_main_fits_and_scores_the_test_set(small, tmp_path, capsys):
     path = tmp_path / "r.json"
     argv = ["--n-train", "50", "--epochs", "4", "--lr", "0.01", "--bottleneck", "4", "--alpha", "1e-4", "--n-jobs", "1",
-            "--code-dir", str(tmp_path / "codes"), "--json", str(path)]
+            "--flips", "--code-dir", str(tmp_path / "codes"), "--json", str(path)]
     results = small.main(argv)
     assert small.read == ["train", "test"]
     out = capsys.readouterr().out
@@ -96,7 +112,7 @@ def test_main_fits_and_scores_the_test_set(small, tmp_path, capsys):
     assert np.load(tmp_path / "codes" / "test.npy", mmap_mode="r").dtype == np.float16
     record = json.loads(path.read_text())
     assert record["results"]["test_accuracy"] == results["test_accuracy"] and "selection" not in record
-    assert record["settings"]["pool_size"] == 7 and record["settings"]["sqrt"] is True
+    assert record["settings"]["pool_size"] == 7 and record["settings"]["sqrt"] is True and record["settings"]["flips"]
     assert record["settings"]["alpha"] == 1e-4 and record["settings"]["n_components"] == 4
 
 
