@@ -2,8 +2,8 @@
 
 Not an example: a helper that ``long_*.py`` import (the documentation build
 skips it).  One file holds one run of one example: what ran (the command
-line and the example's settings), when and where (date, git commit, CPU
-count), the scalar results, and the series the documentation draws:
+line and the example's settings), when and where (date, the git commit
+at the start of the run, CPU count), the scalar results, and the series the documentation draws:
 
 ``learning_curves``
     ``{"x", "metric", "unit", "curves": {label: {"n_train": [...], "value": [...]}}}``
@@ -35,13 +35,21 @@ SERIES = ("learning_curves", "selection", "throughput")
 
 
 def git_commit():
-    """The repository's HEAD commit, or None outside a git checkout."""
+    """The repository's HEAD commit, ``+dirty`` if tracked files differ from it; None outside a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                             check=True)
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                                 capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
-    return out.stdout.strip()
+    return head + ("+dirty" if changed else "")
+
+
+# The code that runs is the code of the commit at the start: a long run
+# outlives commits made beside it, so the commit is read when the example
+# imports this module, not when it writes its record.
+COMMIT_AT_START = git_commit()
 
 
 def write_recorded(path, example, *, settings, results, argv=None, **series):
@@ -64,7 +72,7 @@ def write_recorded(path, example, *, settings, results, argv=None, **series):
         "example": example,
         "command": " ".join(["python", f"examples/{example}.py", *(shlex.quote(str(a)) for a in argv)]),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-        "commit": git_commit(),
+        "commit": COMMIT_AT_START,
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
         "provenance": "written by the example at the end of the run (--json)",
         "settings": settings,

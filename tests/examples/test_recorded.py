@@ -10,6 +10,7 @@ import argparse
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -112,6 +113,31 @@ def test_write_recorded_fields_and_unknown_series(load_example, tmp_path):
     assert record["command"] == "python examples/long_x.py --n 3"
     with pytest.raises(ValueError, match="learning_curve"):
         write_recorded(path, "long_x", settings={}, results={}, learning_curve={})
+
+
+def test_the_record_names_the_commit_at_the_start_of_the_run(load_example, tmp_path, monkeypatch):
+    load_example("long_qm9_soap")
+    import _recorded
+
+    # A commit made while a long run goes on must not be credited with it.
+    monkeypatch.setattr(_recorded, "git_commit", lambda: "later")
+    record = _recorded.write_recorded(tmp_path / "r.json", "long_x", settings={}, results={}, argv=[])
+    assert record["commit"] == _recorded.COMMIT_AT_START != "later"
+
+
+def test_git_commit_marks_uncommitted_changes(load_example, tmp_path, monkeypatch):
+    load_example("long_qm9_soap")
+    import _recorded
+
+    def fake_run(args, **kwargs):
+        stdout = "abc1234\n" if "rev-parse" in args else " M skscatter/x.py\n"
+        return subprocess.CompletedProcess(args, 0, stdout=stdout, stderr="")
+
+    monkeypatch.setattr(_recorded.subprocess, "run", fake_run)
+    assert _recorded.git_commit() == "abc1234+dirty"
+    monkeypatch.setattr(_recorded.subprocess, "run", lambda args, **kw: subprocess.CompletedProcess(
+        args, 0, stdout="abc1234\n" if "rev-parse" in args else "", stderr=""))
+    assert _recorded.git_commit() == "abc1234"
 
 
 def read(path):
