@@ -53,6 +53,7 @@ The learning rate 3e-3 (the authors') is also the held-out choice of
 """
 
 import argparse
+import itertools
 import os
 import resource
 import tempfile
@@ -86,15 +87,18 @@ def make_encoder(pool_size=7, pool_stride=4, n_jobs=-1, verbose=0, query_scale=5
     )
 
 
-def make_head(map_shape, n_components=64, learning_rate=3e-3, max_iter=20, alpha=0.0, verbose=1, kernel_size=None):
+def make_head(map_shape, n_components=64, learning_rate=3e-3, max_iter=20, alpha=0.0, verbose=1, kernel_size=None,
+              max_shift=0):
     """The authors' head: a 1 x 1 convolution to ``n_components`` channels, then a ``kernel_size`` kernel per class.
 
     ``kernel_size=None`` spans the whole map; a smaller kernel is applied at
     every position where it fits and its scores averaged (the authors' 6 x 6
     kernel on their 9 x 9 map), a linear model shared across translations.
+    ``max_shift`` translates each training map by up to that many cells in
+    every epoch (the authors' random crops, on the pooled map).
     """
     return FactoredLinearClassifier(
-        n_components=n_components, map_shape=map_shape, kernel_size=kernel_size, alpha=alpha,
+        n_components=n_components, map_shape=map_shape, kernel_size=kernel_size, alpha=alpha, max_shift=max_shift,
         learning_rate=learning_rate,
         max_iter=max_iter, batch_size=128, random_state=0, verbose=verbose,
     )
@@ -140,14 +144,15 @@ def write_json(path, args, results, selection=None, argv=None):
         spec = {
             "metric": "held-out accuracy", "unit": "fraction", "parameter": "learning rate",
             "split": f"fit on training images 0-{args.n_train - N_HELD - 1:,}, scored on the last {N_HELD:,}",
-            "rows": [{"label": f"lr = {lr:g}, {kernel_label(k)}", "x": lr, "group": kernel_label(k),
-                      "value": round(acc, 4)} for lr, k, acc in selection],
+            "rows": [{"label": f"lr = {lr:g}, {head_label(k, shift)}", "x": lr, "group": head_label(k, shift),
+                      "value": round(acc, 4)} for lr, k, shift, acc in selection],
         }
-        lr, k, _ = max(selection, key=lambda row: row[2])
-        spec["chosen"] = f"lr = {lr:g}, {kernel_label(k)}"
+        lr, k, shift, _ = max(selection, key=lambda row: row[3])
+        spec["chosen"] = f"lr = {lr:g}, {head_label(k, shift)}"
     settings = dict(n_train=args.n_train, patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3,
                     query_scale=5.0, pooling="window", pool_size=args.pool_size, pool_stride=args.pool_stride,
                     sqrt=args.sqrt, flips=args.flips, n_components=args.bottleneck, kernel_size=args.kernel_size,
+                    max_shift=args.max_shift,
                     epochs=args.epochs, batch_size=128,
                     learning_rate=args.lr, alpha=args.alpha, select=args.select)
     return write_recorded(path, "long_cifar10_factored", argv=argv, settings=settings, results=results,
@@ -157,6 +162,11 @@ def write_json(path, args, results, selection=None, argv=None):
 def kernel_label(kernel_size):
     """How a run's kernel size is written: ``"kernel 4"``, or ``"whole-map kernel"`` for None."""
     return "whole-map kernel" if kernel_size is None else f"kernel {kernel_size}"
+
+
+def head_label(kernel_size, max_shift):
+    """A head's kernel and shift augmentation in words: ``"kernel 4, shifts <= 1"``."""
+    return kernel_label(kernel_size) + (f", shifts <= {max_shift}" if max_shift else "")
 
 
 def kernel_size_arg(value):
@@ -189,6 +199,8 @@ def make_parser():
     parser.add_argument("--kernel-size", type=kernel_size_arg, default=None,
                         help="side of the head's per-class kernel, averaged over the positions where it fits "
                              "(default 'map': the whole map, one position)")
+    parser.add_argument("--max-shift", type=int, default=0,
+                        help="translate each training map by up to this many cells in every epoch (default 0)")
     parser.add_argument("--lr", type=float, default=3e-3, help="initial learning rate of the head (default 3e-3)")
     parser.add_argument("--alpha", type=float, default=0.0,
                         help="weight decay of the head (default 0, as the authors)")
@@ -201,6 +213,9 @@ def make_parser():
     parser.add_argument("--kernel-sizes", type=kernel_size_arg, nargs="+", default=None,
                         help="kernel sizes compared by --select, each with every learning rate of --lrs "
                              "(default: --kernel-size alone)")
+    parser.add_argument("--max-shifts", type=int, nargs="+", default=None,
+                        help="max shifts compared by --select, with every kernel size and learning rate "
+                             "(default: --max-shift alone)")
     parser.add_argument("--code-dir", type=Path, default=None,
                         help="keep the float16 codes (train.npy, test.npy) in this folder (default: a temporary "
                              "folder, removed at the end)")
@@ -248,25 +263,28 @@ def main(argv=None):
         if args.select:
             selection = []
             kernel_sizes = args.kernel_sizes or [args.kernel_size]
-            for k in kernel_sizes:
-                for lr in args.lrs:
-                    start = time.perf_counter()
-                    head = make_head(map_shape, args.bottleneck, lr, args.epochs, args.alpha, kernel_size=k)
-                    head.fit(codes[:n_fit], y_train[:n_fit])
-                    fitted = time.perf_counter()
-                    accuracy = float(head.score(codes[n_fit:], y_train[n_fit:]))
-                    print(f"lr = {lr:g}, {kernel_label(k)}: held-out accuracy {accuracy:.4f} (fit "
-                          f"{fitted - start:.0f} s, {(fitted - start) / args.epochs:.1f} s per epoch; score "
-                          f"{time.perf_counter() - fitted:.0f} s)", flush=True)
-                    selection.append((lr, k, accuracy))
-                    suffix = "" if len(kernel_sizes) == 1 else f"_kernel_{k or 'map'}"
-                    results[f"fit_seconds_lr_{lr:g}{suffix}"] = round(fitted - start)
-            lr, k, accuracy = max(selection, key=lambda row: row[2])
-            print(f"held-out best: lr = {lr:g}, {kernel_label(k)} ({accuracy:.4f})")
+            shifts = args.max_shifts or [args.max_shift]
+            for k, shift, lr in itertools.product(kernel_sizes, shifts, args.lrs):
+                start = time.perf_counter()
+                head = make_head(map_shape, args.bottleneck, lr, args.epochs, args.alpha, kernel_size=k,
+                                 max_shift=shift)
+                head.fit(codes[:n_fit], y_train[:n_fit])
+                fitted = time.perf_counter()
+                accuracy = float(head.score(codes[n_fit:], y_train[n_fit:]))
+                print(f"lr = {lr:g}, {head_label(k, shift)}: held-out accuracy {accuracy:.4f} (fit "
+                      f"{fitted - start:.0f} s, {(fitted - start) / args.epochs:.1f} s per epoch; score "
+                      f"{time.perf_counter() - fitted:.0f} s)", flush=True)
+                selection.append((lr, k, shift, accuracy))
+                suffix = "" if len(kernel_sizes) == 1 else f"_kernel_{k or 'map'}"
+                suffix += "" if len(shifts) == 1 else f"_shift_{shift}"
+                results[f"fit_seconds_lr_{lr:g}{suffix}"] = round(fitted - start)
+            lr, k, shift, accuracy = max(selection, key=lambda row: row[3])
+            print(f"held-out best: lr = {lr:g}, {head_label(k, shift)} ({accuracy:.4f})")
             results["heldout_best_accuracy"] = round(accuracy, 4)
         else:
             selection = None
-            head = make_head(map_shape, args.bottleneck, args.lr, args.epochs, args.alpha, kernel_size=args.kernel_size)
+            head = make_head(map_shape, args.bottleneck, args.lr, args.epochs, args.alpha, kernel_size=args.kernel_size,
+                             max_shift=args.max_shift)
             head.fit(codes, y_train)
             t_head = time.perf_counter()
             print(f"head fit: {t_head - t_enc:.0f} s ({(t_head - t_enc) / args.epochs:.1f} s per epoch)", flush=True)

@@ -82,6 +82,14 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         mean cross-entropy (intercepts are not penalised).  The authors
         used none.  On the product ``A B`` this is a trace-norm penalty,
         not a squared one.
+    max_shift : int, default=0
+        Translation augmentation, the authors' random crops seen on the
+        map: in every epoch each training map is shifted by a whole number
+        of cells drawn uniformly in ``[-max_shift, max_shift]``, along each
+        axis independently; the cells that enter are filled with the channel
+        means (zero once standardised) and those that leave are dropped.
+        0: the maps as they are.  At most ``min(H, W) - 1``.  Prediction
+        reads the maps unshifted.
     learning_rate : float, default=3e-3
         Initial step size (the authors' 3e-3), multiplied by 0.1 after
         5/8 and again after 15/16 of ``max_iter`` epochs (their epochs 50
@@ -203,6 +211,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         "channel_layout": [StrOptions({"first", "last"})],
         "kernel_size": [Interval(Integral, 1, None, closed="left"), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_shift": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -220,6 +229,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         channel_layout="first",
         kernel_size=None,
         alpha=0.0,
+        max_shift=0,
         learning_rate=3e-3,
         momentum=0.9,
         max_iter=80,
@@ -233,6 +243,7 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         self.channel_layout = channel_layout
         self.kernel_size = kernel_size
         self.alpha = alpha
+        self.max_shift = max_shift
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.max_iter = max_iter
@@ -264,6 +275,11 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         n, d = X.shape
         self.map_shape_ = _resolve_map_shape(self.map_shape, d)
         self.kernel_shape_ = _resolve_kernel(self.kernel_size, self.map_shape_)
+        if self.max_shift >= min(self.map_shape_[1:]):
+            raise ValueError(
+                f"max_shift={self.max_shift} would shift whole maps of shape (H, W) = {self.map_shape_[1:]} "
+                f"(map_shape={self.map_shape_}) out of view; use max_shift <= {min(self.map_shape_[1:]) - 1}."
+            )
         block = self._block_rows(d)
         layout = _Layout(self.map_shape_, self.kernel_shape_, self.channel_layout)
         # The frozen input normalisation: statistics of the raw channels.
@@ -314,7 +330,8 @@ class FactoredLinearClassifier(ClassifierMixin, BaseEstimator):
         for epoch in range(self.max_iter):
             lr = np.float32(_step_size(self.learning_rate, epoch, self.max_iter))
             total = 0.0
-            for Xb, yb in _minibatches(X, codes, block, self.batch_size, layout, rng, prep_dtype):
+            batches = _minibatches(X, codes, block, self.batch_size, layout, rng, prep_dtype, self.max_shift)
+            for Xb, yb in batches:
                 loss, grads = _loss_and_grad(A, Bf, b, Xb, yb, alpha)
                 total += loss * len(yb)
                 for p, v, g in zip(params, velocity, grads):
@@ -586,12 +603,13 @@ def _channel_statistics(X, block, layout):
     return mean, scale, max_abs
 
 
-def _minibatches(X, codes, block, batch_size, layout, rng, prep_dtype=np.float64):
+def _minibatches(X, codes, block, batch_size, layout, rng, prep_dtype=np.float64, max_shift=0):
     """One epoch's minibatches ``(windows float32 (m, P, C), labels (m,))``.
 
     Blocks are visited in a random order and read whole (contiguous rows),
     their rows shuffled; batches are cut from that stream, a remainder
-    carried into the next block.
+    carried into the next block.  With ``max_shift``, each row's map is
+    shifted by ``(dy, dx)`` drawn for it after the block's order.
     """
     blocks = tiles(X.shape[0], block)
     carry_X = carry_y = None  # fewer than batch_size rows left from the blocks before
@@ -599,7 +617,10 @@ def _minibatches(X, codes, block, batch_size, layout, rng, prep_dtype=np.float64
         s = blocks[i]
         order = rng.permutation(s.stop - s.start)
         # The rows are shuffled as read (in the input dtype, the fewest bytes).
-        Xb = layout.windows(X[s][order].astype(prep_dtype)).astype(np.float32, copy=False)
+        rows = X[s][order].astype(prep_dtype)
+        if max_shift:
+            rows = _shift_maps(rows, layout, rng.integers(-max_shift, max_shift + 1, size=(len(order), 2)))
+        Xb = layout.windows(rows).astype(np.float32, copy=False)
         yb = codes[s][order]
         start = 0
         if carry_X is not None:
@@ -617,6 +638,34 @@ def _minibatches(X, codes, block, batch_size, layout, rng, prep_dtype=np.float64
             carry_X, carry_y = Xb[full:].copy(), yb[full:].copy()
     if carry_X is not None:
         yield carry_X, carry_y
+
+
+def _shift_maps(rows, layout, shifts):
+    """Row ``i``'s map translated by ``shifts[i] = (dy, dx)`` cells, entering cells at the channel means.
+
+    ``out[c, y, x] = in[c, y - dy, x - dx]`` where that cell exists, else
+    ``mean[c]``; ``rows`` is ``(m, C H W)`` in the layout's channel order.
+    """
+    C, H, W = layout.map_shape
+    first = layout.channel_layout == "first"
+    maps = rows.reshape(-1, C, H, W) if first else rows.reshape(-1, H, W, C)
+    fill = layout.mean.astype(rows.dtype)
+    out = np.empty_like(maps)
+    if first:
+        out[...] = fill[:, None, None]
+    else:
+        out[...] = fill
+    # One copy per distinct shift, for all the rows that drew it.
+    pairs, which = np.unique(shifts, axis=0, return_inverse=True)
+    for k, (dy, dx) in enumerate(pairs):
+        idx = np.flatnonzero(which.ravel() == k)
+        dst = (slice(max(dy, 0), H + min(dy, 0)), slice(max(dx, 0), W + min(dx, 0)))
+        src = (slice(max(-dy, 0), H - max(dy, 0)), slice(max(-dx, 0), W - max(dx, 0)))
+        if first:
+            out[idx, :, dst[0], dst[1]] = maps[idx][:, :, src[0], src[1]]
+        else:
+            out[idx, dst[0], dst[1], :] = maps[idx][:, src[0], src[1], :]
+    return out.reshape(rows.shape)
 
 
 def _softmax(s):

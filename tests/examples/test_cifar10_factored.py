@@ -30,7 +30,7 @@ def test_parser_defaults(example):
     assert args.epochs == 20 and args.alpha == 0.0 and args.n_train == 50000 and args.sqrt is True and not args.select
     assert args.code_dir is None and args.lrs == [1e-3, 3e-3, 1e-2] and args.flips is False
     assert example.make_parser().parse_args(["--no-sqrt"]).sqrt is False
-    assert args.kernel_size is None and args.kernel_sizes is None
+    assert args.kernel_size is None and args.kernel_sizes is None and args.max_shift == 0 and args.max_shifts is None
     parsed = example.make_parser().parse_args(["--kernel-size", "4", "--kernel-sizes", "map", "5"])
     assert parsed.kernel_size == 4 and parsed.kernel_sizes == [None, 5]
     with pytest.raises(SystemExit):
@@ -45,6 +45,7 @@ def test_default_pooling_gives_the_authors_6x6_map(example):
     assert encoder.pooled_shape_ == (6, 6)
     assert example.make_encoder(5, 3, n_jobs=1).fit(X).pooled_shape_ == (9, 9)
     assert example.make_head((4096, 6, 6), kernel_size=4).kernel_size == 4
+    assert example.make_head((4096, 6, 6), max_shift=1).max_shift == 1
     head = example.make_head((4096, 6, 6), n_components=64, alpha=1e-3)
     assert (head.n_components, head.kernel_size, head.batch_size, head.random_state) == (64, None, 128, 0)
     assert head.alpha == 1e-3 and head.map_shape == (4096, 6, 6)
@@ -106,7 +107,7 @@ def small(example, monkeypatch):
 def test_main_fits_and_scores_the_test_set(small, tmp_path, capsys):
     path = tmp_path / "r.json"
     argv = ["--n-train", "50", "--epochs", "4", "--lr", "0.01", "--bottleneck", "4", "--alpha", "1e-4", "--n-jobs", "1",
-            "--flips", "--code-dir", str(tmp_path / "codes"), "--json", str(path)]
+            "--flips", "--max-shift", "1", "--code-dir", str(tmp_path / "codes"), "--json", str(path)]
     results = small.main(argv)
     assert small.read == ["train", "test"]
     out = capsys.readouterr().out
@@ -120,6 +121,7 @@ def test_main_fits_and_scores_the_test_set(small, tmp_path, capsys):
     assert record["results"]["test_accuracy"] == results["test_accuracy"] and "selection" not in record
     assert record["settings"]["pool_size"] == 7 and record["settings"]["sqrt"] is True and record["settings"]["flips"]
     assert record["settings"]["alpha"] == 1e-4 and record["settings"]["n_components"] == 4
+    assert record["settings"]["max_shift"] == 1 and record["settings"]["kernel_size"] is None
 
 
 def test_select_never_reads_the_test_set(small, tmp_path, capsys, monkeypatch):
@@ -128,16 +130,17 @@ def test_select_never_reads_the_test_set(small, tmp_path, capsys, monkeypatch):
                         lambda **kw: made.append(TemporaryFolder(tmp_path / "tmp")) or made[-1])
     path = tmp_path / "s.json"
     small.main(["--select", "--n-train", "40", "--epochs", "2", "--bottleneck", "4", "--lrs", "0.01", "0.1",
-                "--kernel-sizes", "map", "4", "--n-jobs", "1", "--json", str(path)])
+                "--kernel-sizes", "map", "4", "--max-shifts", "0", "1", "--n-jobs", "1", "--json", str(path)])
     assert small.read == ["train"]
     out = capsys.readouterr().out
-    assert out.count("held-out accuracy") == 4 and "test accuracy" not in out
-    assert out.count("kernel 4: held-out") == 2 and out.count("whole-map kernel: held-out") == 2
+    assert out.count("held-out accuracy") == 8 and "test accuracy" not in out
+    assert out.count("kernel 4: held-out") == 2 and out.count("whole-map kernel, shifts <= 1: held-out") == 2
     # The temporary code folder was used, then removed.
     assert len(made) == 1 and made[0].used and not (tmp_path / "tmp").exists()
     selection = json.loads(path.read_text())["selection"]
-    assert [row["x"] for row in selection["rows"]] == [0.01, 0.1, 0.01, 0.1]
-    assert [row["group"] for row in selection["rows"]] == ["whole-map kernel"] * 2 + ["kernel 4"] * 2
+    assert [row["x"] for row in selection["rows"]] == [0.01, 0.1] * 4
+    groups = ["whole-map kernel", "whole-map kernel, shifts <= 1", "kernel 4", "kernel 4, shifts <= 1"]
+    assert [row["group"] for row in selection["rows"]] == [g for g in groups for _ in range(2)]
     assert selection["chosen"] in {row["label"] for row in selection["rows"]}
     assert "0-29" in selection["split"] and "last 10" in selection["split"]
 

@@ -259,6 +259,73 @@ def test_rows_are_read_by_contiguous_blocks():
     assert sorted(X.reads) == expected and X.reads != expected  # each block once, in a shuffled order
 
 
+@pytest.mark.parametrize("channel_layout", ["first", "last"])
+def test_shift_maps_translates_each_map_and_fills_with_the_channel_means(channel_layout, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    C, H, W, m = 3, 4, 5, 12
+    maps = rng.normal(size=(m, C, H, W))
+    mean = rng.normal(size=C)
+    layout = factored._Layout((C, H, W), (H, W), channel_layout, mean, np.ones(C))
+    shifts = rng.integers(-2, 3, size=(m, 2))
+    rows = maps if channel_layout == "first" else maps.transpose(0, 2, 3, 1)
+    out = factored._shift_maps(rows.reshape(m, -1), layout, shifts)
+    out = out.reshape(rows.shape) if channel_layout == "first" else out.reshape(rows.shape).transpose(0, 3, 1, 2)
+    for i, (dy, dx) in enumerate(shifts):
+        for y in range(H):
+            for x in range(W):
+                inside = 0 <= y - dy < H and 0 <= x - dx < W
+                assert_array_equal(out[i, :, y, x], maps[i, :, y - dy, x - dx] if inside else mean)
+
+
+def test_max_shift_draws_a_shift_per_row_after_the_block_order(global_random_seed):
+    # The documented sampling: per block, the row order, then one (dy, dx)
+    # per row in [-max_shift, max_shift]; the windows are those of the
+    # shifted, standardised maps.
+    C, H, W, n = 2, 3, 3, 20
+    X, y = make_maps(n, (C, H, W), 2, global_random_seed)
+    mean, scale = X.reshape(n, C, -1).mean(axis=(0, 2)), np.full(C, 2.0)
+    layout = factored._Layout((C, H, W), (H, W), "first", mean, scale)
+    got = list(factored._minibatches(X, y, 8, 5, layout, np.random.default_rng(1), max_shift=1))
+    rng = np.random.default_rng(1)
+    expected_rows, expected_y = [], []
+    for i in rng.permutation(3):  # blocks of 8, 8 and 4 rows
+        s = slice(8 * i, min(8 * i + 8, n))
+        order = rng.permutation(s.stop - s.start)
+        shifts = rng.integers(-1, 2, size=(len(order), 2))
+        expected_rows.append(factored._shift_maps(X[s][order], layout, shifts))
+        expected_y.append(y[s][order])
+    windows = layout.windows(np.concatenate(expected_rows)).astype(np.float32)
+    assert_array_equal(np.concatenate([Xb for Xb, _ in got]), windows)
+    assert_array_equal(np.concatenate([yb for _, yb in got]), np.concatenate(expected_y))
+    # Some rows moved: the shifted windows differ from the plain ones.
+    plain = list(factored._minibatches(X, y, 8, 5, layout, np.random.default_rng(1)))
+    assert not np.array_equal(np.concatenate([Xb for Xb, _ in plain]), windows)
+
+
+def test_max_shift_teaches_a_translated_pattern(global_random_seed):
+    # A class is a bump at one cell of an 8 x 8 map during training; test
+    # maps carry it one cell away.  Only the head trained on shifted maps
+    # has seen the bump there (the kernel covers the whole map: no weight
+    # sharing across positions).
+    rng = np.random.default_rng(global_random_seed)
+
+    def bumps(n, offset):
+        y = np.arange(n) % 2
+        X = 0.3 * rng.normal(size=(n, 1, 8, 8))
+        X[y == 1, 0, 3 + offset, 3 + offset] += 3.0
+        X[y == 0, 0, 5 + offset, 2 + offset] += 3.0
+        return X.reshape(n, -1), y
+
+    X, y = bumps(400, 0)
+    X_test, y_test = bumps(200, 1)
+    params = dict(n_components=4, map_shape=(1, 8, 8), learning_rate=0.05, max_iter=20, batch_size=20,
+                  random_state=0)
+    plain = FactoredLinearClassifier(**params).fit(X, y)
+    shifted = FactoredLinearClassifier(max_shift=1, **params).fit(X, y)
+    assert plain.score(X, y) > 0.95 and shifted.score(X, y) > 0.95
+    assert shifted.score(X_test, y_test) > 0.9 > plain.score(X_test, y_test) + 0.2
+
+
 def test_step_schedule_follows_the_authors():
     lrs = [factored._step_size(3e-3, e, 80) for e in range(80)]
     assert_allclose(lrs[:50], 3e-3)
@@ -388,6 +455,8 @@ def test_pickle_clone_and_set_params_after_fit(global_random_seed):
         (dict(n_components=0), "'n_components' parameter .* must be an int in the range \\[1, inf\\)"),
         (dict(learning_rate=0.0), "'learning_rate' parameter .* must be a float in the range \\(0.0, inf\\)"),
         (dict(momentum=1.0), "'momentum' parameter .* must be a float in the range \\[0.0, 1.0\\)"),
+        (dict(map_shape=(3, 2, 2), max_shift=2), "max_shift=2 would shift whole maps .* use max_shift <= 1"),
+        (dict(max_shift=-1), "'max_shift' parameter .* must be an int in the range \\[0, inf\\)"),
         (dict(alpha=-1.0), "'alpha' parameter"),
         (dict(channel_layout="middle"), "'channel_layout' parameter .* must be a str among"),
         (dict(block_size=0), "'block_size' parameter"),
