@@ -99,8 +99,7 @@ def make_head(map_shape, n_components=64, learning_rate=3e-3, max_iter=20, alpha
     """
     return FactoredLinearClassifier(
         n_components=n_components, map_shape=map_shape, kernel_size=kernel_size, alpha=alpha, max_shift=max_shift,
-        learning_rate=learning_rate,
-        max_iter=max_iter, batch_size=128, random_state=0, verbose=verbose,
+        learning_rate=learning_rate, max_iter=max_iter, batch_size=128, random_state=0, verbose=verbose,
     )
 
 
@@ -114,17 +113,16 @@ def encode_to_disk(encoder, X, path, sqrt=True, chunk=CHUNK, flips=False):
     ``long_cifar10_pyramid.py --flips``: a map that a horizontal flip of
     the image leaves unchanged, at twice the encoding time and the same size.
     """
+    def codes(images):
+        block = encoder.transform(images)
+        return np.sqrt(block, out=block) if sqrt else block
+
     n_features = encoder.get_feature_names_out().size
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(len(X), n_features))
     for start in range(0, len(X), chunk):
-        block = encoder.transform(X[start : start + chunk])
-        if sqrt:
-            np.sqrt(block, out=block)
+        block = codes(X[start : start + chunk])
         if flips:
-            mirrored = encoder.transform(X[start : start + chunk, :, ::-1])
-            if sqrt:
-                np.sqrt(mirrored, out=mirrored)
-            block += mirrored
+            block += codes(X[start : start + chunk, :, ::-1])
             block *= 0.5
         out[start : start + chunk] = block
     out.flush()
@@ -138,7 +136,10 @@ def peak_memory_gb():
 
 
 def write_json(path, args, results, selection=None, argv=None):
-    """Write the run to ``path`` (``--json``): scalar ``results``, and ``selection``'s ``(lr, accuracy)`` rows."""
+    """Write the run to ``path`` (``--json``): scalar ``results`` and ``selection``.
+
+    ``selection`` holds ``(lr, kernel_size, max_shift, accuracy)`` rows.
+    """
     spec = None
     if selection:
         spec = {
@@ -152,21 +153,16 @@ def write_json(path, args, results, selection=None, argv=None):
     settings = dict(n_train=args.n_train, patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3,
                     query_scale=5.0, pooling="window", pool_size=args.pool_size, pool_stride=args.pool_stride,
                     sqrt=args.sqrt, flips=args.flips, n_components=args.bottleneck, kernel_size=args.kernel_size,
-                    max_shift=args.max_shift,
-                    epochs=args.epochs, batch_size=128,
-                    learning_rate=args.lr, alpha=args.alpha, select=args.select)
+                    max_shift=args.max_shift, epochs=args.epochs, batch_size=128, learning_rate=args.lr,
+                    alpha=args.alpha, select=args.select)
     return write_recorded(path, "long_cifar10_factored", argv=argv, settings=settings, results=results,
                           selection=spec)
 
 
-def kernel_label(kernel_size):
-    """How a run's kernel size is written: ``"kernel 4"``, or ``"whole-map kernel"`` for None."""
-    return "whole-map kernel" if kernel_size is None else f"kernel {kernel_size}"
-
-
 def head_label(kernel_size, max_shift):
-    """A head's kernel and shift augmentation in words: ``"kernel 4, shifts <= 1"``."""
-    return kernel_label(kernel_size) + (f", shifts <= {max_shift}" if max_shift else "")
+    """A head's kernel and shift augmentation in words: ``"kernel 4, shifts <= 1"``, ``"whole-map kernel"``."""
+    kernel = "whole-map kernel" if kernel_size is None else f"kernel {kernel_size}"
+    return kernel + (f", shifts <= {max_shift}" if max_shift else "")
 
 
 def kernel_size_arg(value):
