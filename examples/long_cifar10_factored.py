@@ -138,18 +138,19 @@ def peak_memory_gb():
 def write_json(path, args, results, selection=None, argv=None):
     """Write the run to ``path`` (``--json``): scalar ``results`` and ``selection``.
 
-    ``selection`` holds ``(lr, kernel_size, max_shift, accuracy)`` rows.
+    ``selection`` holds ``(lr, kernel_size, max_shift, alpha, accuracy)`` rows.
     """
     spec = None
     if selection:
         spec = {
             "metric": "held-out accuracy", "unit": "fraction", "parameter": "learning rate",
             "split": f"fit on training images 0-{args.n_train - N_HELD - 1:,}, scored on the last {N_HELD:,}",
-            "rows": [{"label": f"lr = {lr:g}, {head_label(k, shift)}", "x": lr, "group": head_label(k, shift),
-                      "value": round(acc, 4)} for lr, k, shift, acc in selection],
+            "rows": [{"label": f"lr = {lr:g}, {head_label(k, shift, alpha)}", "x": lr,
+                      "group": head_label(k, shift, alpha), "value": round(acc, 4)}
+                     for lr, k, shift, alpha, acc in selection],
         }
-        lr, k, shift, _ = max(selection, key=lambda row: row[3])
-        spec["chosen"] = f"lr = {lr:g}, {head_label(k, shift)}"
+        lr, k, shift, alpha, _ = max(selection, key=lambda row: row[-1])
+        spec["chosen"] = f"lr = {lr:g}, {head_label(k, shift, alpha)}"
     settings = dict(n_train=args.n_train, patch_size=6, n_patches=2048, n_neighbors=0.4, whitening_reg=1e-3,
                     query_scale=5.0, pooling="window", pool_size=args.pool_size, pool_stride=args.pool_stride,
                     sqrt=args.sqrt, flips=args.flips, n_components=args.bottleneck, kernel_size=args.kernel_size,
@@ -159,10 +160,11 @@ def write_json(path, args, results, selection=None, argv=None):
                           selection=spec)
 
 
-def head_label(kernel_size, max_shift):
-    """A head's kernel and shift augmentation in words: ``"kernel 4, shifts <= 1"``, ``"whole-map kernel"``."""
+def head_label(kernel_size, max_shift, alpha=0.0):
+    """A head's kernel, shift augmentation and weight decay in words: ``"kernel 4, shifts <= 1, alpha = 0.001"``,
+    ``"whole-map kernel"``."""
     kernel = "whole-map kernel" if kernel_size is None else f"kernel {kernel_size}"
-    return kernel + (f", shifts <= {max_shift}" if max_shift else "")
+    return kernel + (f", shifts <= {max_shift}" if max_shift else "") + (f", alpha = {alpha:g}" if alpha else "")
 
 
 def kernel_size_arg(value):
@@ -212,6 +214,8 @@ def make_parser():
     parser.add_argument("--max-shifts", type=int, nargs="+", default=None,
                         help="max shifts compared by --select, with every kernel size and learning rate "
                              "(default: --max-shift alone)")
+    parser.add_argument("--alphas", type=float, nargs="+", default=None,
+                        help="weight decays compared by --select, with every other setting (default: --alpha alone)")
     parser.add_argument("--code-dir", type=Path, default=None,
                         help="keep the float16 codes (train.npy, test.npy) in this folder (default: a temporary "
                              "folder, removed at the end)")
@@ -260,22 +264,24 @@ def main(argv=None):
             selection = []
             kernel_sizes = args.kernel_sizes or [args.kernel_size]
             shifts = args.max_shifts or [args.max_shift]
-            for k, shift, lr in itertools.product(kernel_sizes, shifts, args.lrs):
+            alphas = args.alphas or [args.alpha]
+            for k, shift, alpha, lr in itertools.product(kernel_sizes, shifts, alphas, args.lrs):
                 start = time.perf_counter()
-                head = make_head(map_shape, args.bottleneck, lr, args.epochs, args.alpha, kernel_size=k,
+                head = make_head(map_shape, args.bottleneck, lr, args.epochs, alpha, kernel_size=k,
                                  max_shift=shift)
                 head.fit(codes[:n_fit], y_train[:n_fit])
                 fitted = time.perf_counter()
                 accuracy = float(head.score(codes[n_fit:], y_train[n_fit:]))
-                print(f"lr = {lr:g}, {head_label(k, shift)}: held-out accuracy {accuracy:.4f} (fit "
+                print(f"lr = {lr:g}, {head_label(k, shift, alpha)}: held-out accuracy {accuracy:.4f} (fit "
                       f"{fitted - start:.0f} s, {(fitted - start) / args.epochs:.1f} s per epoch; score "
                       f"{time.perf_counter() - fitted:.0f} s)", flush=True)
-                selection.append((lr, k, shift, accuracy))
+                selection.append((lr, k, shift, alpha, accuracy))
                 suffix = "" if len(kernel_sizes) == 1 else f"_kernel_{k or 'map'}"
                 suffix += "" if len(shifts) == 1 else f"_shift_{shift}"
+                suffix += "" if len(alphas) == 1 else f"_alpha_{alpha:g}"
                 results[f"fit_seconds_lr_{lr:g}{suffix}"] = round(fitted - start)
-            lr, k, shift, accuracy = max(selection, key=lambda row: row[3])
-            print(f"held-out best: lr = {lr:g}, {head_label(k, shift)} ({accuracy:.4f})")
+            lr, k, shift, alpha, accuracy = max(selection, key=lambda row: row[-1])
+            print(f"held-out best: lr = {lr:g}, {head_label(k, shift, alpha)} ({accuracy:.4f})")
             results["heldout_best_accuracy"] = round(accuracy, 4)
         else:
             selection = None

@@ -145,6 +145,17 @@ def test_select_never_reads_the_test_set(small, tmp_path, capsys, monkeypatch):
     assert "0-29" in selection["split"] and "last 10" in selection["split"]
 
 
+def test_select_compares_weight_decays(small, tmp_path, capsys):
+    path = tmp_path / "a.json"
+    results = small.main(["--select", "--n-train", "40", "--epochs", "2", "--bottleneck", "4", "--lrs", "0.01",
+                          "--alphas", "0", "0.5", "--n-jobs", "1", "--json", str(path)])
+    out = capsys.readouterr().out
+    assert out.count("held-out accuracy") == 2 and out.count("whole-map kernel, alpha = 0.5: held-out") == 1
+    assert {"fit_seconds_lr_0.01_alpha_0", "fit_seconds_lr_0.01_alpha_0.5"} <= set(results)
+    selection = json.loads(path.read_text())["selection"]
+    assert [row["group"] for row in selection["rows"]] == ["whole-map kernel", "whole-map kernel, alpha = 0.5"]
+
+
 class TemporaryFolder:
     """A stand-in for ``tempfile.TemporaryDirectory`` at a known place."""
 
