@@ -35,11 +35,14 @@ def periodize_naive(x_hat, res):
     return out
 
 
-def scattering_reference(images, J, L, max_order, bank):
+def scattering_reference(images, J, L, max_order, bank, angular=None):
     """Depth-first 2D scattering with full complex spectra, in float64.
 
     ``bank`` is a MorletFilterBank in float64 (tested on its own);
-    ``images`` is (B, H, W).  Returns (B, n_paths, H', W').
+    ``images`` is (B, H, W).  Returns (B, n_paths, H', W').  ``angular``
+    (R, L), complex: the roto-translation layer, each second-order output
+    ``r`` the sum over ``t1`` of ``angular[r, t1]`` times the complex map of
+    parent ``t1``, written out as loops.
     """
     images = np.asarray(images, dtype=np.float64)
     B, H, W = images.shape
@@ -59,16 +62,26 @@ def scattering_reference(images, J, L, max_order, bank):
     out = [low(x_hat, 0)]
     s1, s2 = [], []
     for j1 in range(J):
+        u1_hats = []
         for t1 in range(L):
             u1 = np.abs(np.fft.ifft2(sub(x_hat * bank.psi[0][j1 * L + t1], 2**j1)))
-            u1_hat = np.fft.fft2(u1)
-            s1.append(low(u1_hat, j1))
-            if max_order < 2:
+            u1_hats.append(np.fft.fft2(u1))
+            s1.append(low(u1_hats[-1], j1))
+            if max_order < 2 or angular is not None:
                 continue
             for j2 in range(j1 + 1, J):
                 for t2 in range(L):
-                    u2 = np.abs(np.fft.ifft2(sub(u1_hat * bank.psi[j1][j2 * L + t2], 2 ** (j2 - j1))))
+                    u2 = np.abs(np.fft.ifft2(sub(u1_hats[-1] * bank.psi[j1][j2 * L + t2], 2 ** (j2 - j1))))
                     s2.append(low(np.fft.fft2(u2), j2))
+        if max_order < 2 or angular is None:
+            continue
+        for r in range(angular.shape[0]):
+            for j2 in range(j1 + 1, J):
+                for t2 in range(L):
+                    w2 = 0
+                    for t1 in range(L):
+                        w2 = w2 + angular[r, t1] * np.fft.ifft2(sub(u1_hats[t1] * bank.psi[j1][j2 * L + t2], 2 ** (j2 - j1)))
+                    s2.append(low(np.fft.fft2(np.abs(w2)), j2))
     return np.stack(out + s1 + s2, axis=1)
 
 

@@ -19,27 +19,39 @@ linear map, applied as two matrix products (see ``MorletFilterBank``).
 
 Path order (the reference's): S0, then S1 in ``(j1, t1)`` order, then S2
 grouped by parent ``(j1, t1)``, each group in ``(j2, t2)`` order.
+
+The roto-translation second layer (Oyallon & Mallat 2015) filters the
+complex second-order maps along ``t1`` before the modulus (a matrix ``A``
+of ``R`` angular outputs, :mod:`skscatter.scattering._angular`):
+``S2 x[j1, r, j2, t2] = |sum_t1 A[r, t1] (|x * psi_{j1, t1}| * psi_{j2, t2})| * phi_J``,
+in the same order with the angular output ``r`` in place of ``t1``.
 """
 
 import numpy as np
 
 
-def n_paths(J, L, max_order):
+def n_paths(J, L, max_order, n_angular=None):
     """Number of scattering paths: ``1 + J L`` (+ ``L**2 J (J - 1) / 2`` at order 2).
+
+    ``n_angular`` (the roto-translation layer's angular outputs ``R``)
+    replaces the first ``L`` of the second-order count.
 
     Examples
     --------
-    >>> n_paths(2, 8, 2), n_paths(4, 8, 2), n_paths(2, 8, 1)
-    (81, 417, 17)
+    >>> n_paths(2, 8, 2), n_paths(4, 8, 2), n_paths(2, 8, 1), n_paths(3, 8, 2, n_angular=28)
+    (81, 417, 17, 697)
     """
     n = 1 + J * L
     if max_order >= 2:
-        n += L * L * J * (J - 1) // 2
+        n += (L if n_angular is None else n_angular) * L * J * (J - 1) // 2
     return n
 
 
-def scattering_paths(J, L, max_order):
+def scattering_paths(J, L, max_order, n_angular=None):
     """List the paths in output order as ``(order, j1, t1, j2, t2)``; -1 marks unused.
+
+    With ``n_angular``, second-order paths hold the angular output ``r`` in
+    place of ``t1``.
 
     Examples
     --------
@@ -52,7 +64,7 @@ def scattering_paths(J, L, max_order):
         paths += [
             (2, j1, t1, j2, t2)
             for j1 in range(J)
-            for t1 in range(L)
+            for t1 in range(L if n_angular is None else n_angular)
             for j2 in range(j1 + 1, J)
             for t2 in range(L)
         ]
@@ -97,7 +109,7 @@ def pad_images(x, padded, xp):
     return x[:, rows][:, :, cols]
 
 
-def scattering_2d(x, bank, max_order, ops):
+def scattering_2d(x, bank, max_order, ops, angular=None):
     """Scattering coefficients of a batch of padded images.
 
     Parameters
@@ -110,6 +122,10 @@ def scattering_2d(x, bank, max_order, ops):
         Highest scattering order.
     ops : FourierOps
         Backend operations (:mod:`skscatter._kernels.fourier`).
+    angular : array of shape (R, L), complex, default=None
+        The roto-translation layer's filters along ``t1``, in the ``ops``
+        namespace and the complex dtype matching ``x``; ``None`` for the
+        translation layer.
 
     Returns
     -------
@@ -121,7 +137,8 @@ def scattering_2d(x, bank, max_order, ops):
     J, L = bank.J, bank.L
     B, M, N = x.shape
     Ho, Wo = bank.lowpass_rows[0].shape[0], bank.lowpass_cols[0].shape[0]
-    out = xp.empty((B, n_paths(J, L, max_order), Ho, Wo), dtype=x.dtype)
+    R = L if angular is None else angular.shape[0]
+    out = xp.empty((B, n_paths(J, L, max_order, None if angular is None else R), Ho, Wo), dtype=x.dtype)
 
     def average(u, res):
         # Low-pass at resolution 2**-res, decimate to 2**-J, drop the padding:
@@ -144,12 +161,15 @@ def scattering_2d(x, bank, max_order, ops):
         n_children = L * (J - 1 - j1)
         for j2 in range(j1 + 1, J):
             k2 = 2 ** (j2 - j1)
-            w2 = ops.filter_fold(u1_half, bank.psi[j1][j2 * L : (j2 + 1) * L], k2, n1)
-            s2 = average(ops.modulus(ops.ifft2(w2)), j2).reshape(B, L * L, Ho, Wo)
-            # Child (j2, t2) of parent (j1, t1) sits at
+            w2 = ops.ifft2(ops.filter_fold(u1_half, bank.psi[j1][j2 * L : (j2 + 1) * L], k2, n1))
+            if angular is not None:
+                # (B, t1, t2 y x): one small complex matrix along t1.
+                w2 = xp.matmul(angular, w2.reshape(B, L, -1)).reshape(B * R, L, *w2.shape[-2:])
+            s2 = average(ops.modulus(w2), j2).reshape(B, R * L, Ho, Wo)
+            # Child (j2, t2) of parent (j1, t1) (or angular output r) sits at
             # first_child + t1 * n_children + (j2 - j1 - 1) * L + t2.
-            t1, t2 = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
+            t1, t2 = np.meshgrid(np.arange(R), np.arange(L), indexing="ij")
             index = first_child + t1 * n_children + (j2 - j1 - 1) * L + t2
             out[:, xp.asarray(index.ravel())] = s2
-        first_child += L * n_children
+        first_child += R * n_children
     return out

@@ -65,7 +65,7 @@ def wavelet_adjoint(gZ, psi, k, n_cols, out, ops):
     return ops.filter_fold_adjoint(ops.fft2(gZ, overwrite_x=True), psi, k, n_cols, out)
 
 
-def scattering_2d_vjp(x, g, bank, max_order, ops):
+def scattering_2d_vjp(x, g, bank, max_order, ops, angular=None):
     """Gradient of ``<scattering_2d(x), g>`` with respect to the padded images ``x``.
 
     Parameters
@@ -81,6 +81,9 @@ def scattering_2d_vjp(x, g, bank, max_order, ops):
     ops : FourierOps
         Operations of any backend; its forward steps are exactly the
         transform's.
+    angular : array of shape (R, L), complex, default=None
+        The roto-translation layer's angular filters, as given to
+        ``scattering_2d``; its adjoint is the conjugate transpose.
 
     Returns
     -------
@@ -89,7 +92,8 @@ def scattering_2d_vjp(x, g, bank, max_order, ops):
     xp = ops.xp
     J, L = bank.J, bank.L
     B, M, N = x.shape
-    assert g.shape[:2] == (B, n_paths(J, L, max_order))
+    R = L if angular is None else angular.shape[0]
+    assert g.shape[:2] == (B, n_paths(J, L, max_order, None if angular is None else R))
 
     def average_adjoint(gS, res):
         return lowpass_adjoint(gS, bank.lowpass_rows[res], bank.lowpass_cols[res], xp)
@@ -112,12 +116,18 @@ def scattering_2d_vjp(x, g, bank, max_order, ops):
                 k2 = 2 ** (j2 - j1)
                 psi2 = bank.psi[j1][j2 * L : (j2 + 1) * L]
                 Z2 = ops.ifft2(ops.filter_fold(U1_half, psi2, k2, n1))  # (B * L, L, m1 / k2, n1 / k2)
-                t1, t2 = np.meshgrid(np.arange(L), np.arange(L), indexing="ij")
+                t1, t2 = np.meshgrid(np.arange(R), np.arange(L), indexing="ij")
                 index = first_child + t1 * n_children + (j2 - j1 - 1) * L + t2
-                gS2 = g[:, xp.asarray(index.ravel())].reshape(B * L, L, *g.shape[2:])
-                gZ2 = ops.modulus_adjoint(average_adjoint(gS2, j2), Z2)
+                gS2 = g[:, xp.asarray(index.ravel())].reshape(B * R, L, *g.shape[2:])
+                if angular is None:
+                    gZ2 = ops.modulus_adjoint(average_adjoint(gS2, j2), Z2)
+                else:
+                    # y = A z along t1, so the cotangent of z is A^H times y's.
+                    Y2 = xp.matmul(angular, Z2.reshape(B, L, -1)).reshape(B * R, L, *Z2.shape[-2:])
+                    gY2 = ops.modulus_adjoint(average_adjoint(gS2, j2), Y2)
+                    gZ2 = xp.matmul(xp.conj(angular).T, gY2.reshape(B, R, -1)).reshape(Z2.shape)
                 wavelet_adjoint(gZ2, psi2, k2, n1, gU1_half, ops)
-            first_child += L * n_children
+            first_child += R * n_children
             gU1 = gU1 + ops.irfft2(gU1_half, (m1, n1)).reshape(B, L, m1, n1)
         wavelet_adjoint(ops.modulus_adjoint(gU1, Z1), psi1, k1, N, gX_half, ops)
     gx = gx + ops.irfft2(gX_half, (M, N))

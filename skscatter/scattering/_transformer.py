@@ -13,6 +13,7 @@ from ..utils._parallel import plan_execution
 from ..utils._params import BACKEND, BATCH_SIZE, N_JOBS, VERBOSE, check_execution_params
 from ..utils._sklearn_compat import Interval, StrOptions, _check_feature_names_in, _fit_context
 from ..utils._validation import overflow_error, validate_images, working_dtype
+from ._angular import angular_filter_bank
 from ._core import n_paths, output_size, pad_images, scattering_2d, scattering_paths
 from ._filter_bank import filter_bank, filter_bank_for, padded_shape
 from ._gradient import pad_images_adjoint, scattering_2d_vjp
@@ -32,6 +33,14 @@ class _Model(NamedTuple):
     average: bool
     log_eps: float  # None without the log
     n_features_out: int
+    angular: np.ndarray = None  # (R, L) complex128: the roto-translation layer's angular filters
+
+
+def _angular_for(model, dtype, ops):
+    """The model's angular filters in the complex dtype matching ``dtype``, on the backend's device."""
+    if model.angular is None:
+        return None
+    return ops.asarray(model.angular.astype(np.result_type(dtype, np.complex64)))
 
 
 def _channel_images(block, model, ops, dtype):
@@ -61,7 +70,7 @@ def _scatter_batch(images, model, ops):
     # numpy's warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
         x = pad_images(images, model.padded_shape, xp)
-        S = scattering_2d(x, bank, model.max_order, ops)
+        S = scattering_2d(x, bank, model.max_order, ops, _angular_for(model, images.dtype, ops))
         if model.average:
             S = S.mean(axis=(2, 3))
         if model.log_eps is not None:
@@ -76,12 +85,16 @@ def _bytes_per_sample(model, itemsize, backend):
     # modulus, half spectrum: ~4 L), the second-order maps at half
     # resolution (~0.75 L**2).  The array-expression backends also hold each
     # product before folding (~2 L**2 more).  Freed buffers are not all
-    # returned to the OS at once, hence the factor 2.
+    # returned to the OS at once, hence the factor 2.  The roto-translation
+    # layer also holds the R angular outputs of each second-order map
+    # (complex then modulus, at half resolution: ~0.75 R L).
     M, N = model.padded_shape
     L = model.L
     units = 2 + 4 * L
     if model.max_order == 2 and model.J > 1:
         units += 0.75 * L * L + (2 * L * L if backend != "numba" else 0)
+        if model.angular is not None:
+            units += 0.75 * model.angular.shape[0] * L
     return 2 * units * M * N * itemsize * model.n_channels
 
 
@@ -110,19 +123,20 @@ def _vjp_batch(images, g, model, ops):
     dtype = images.dtype
     bank = filter_bank_for(ops, *model.padded_shape, model.J, model.L, dtype)
     Ho, Wo = bank.lowpass_rows[0].shape[0], bank.lowpass_cols[0].shape[0]
-    n_p = n_paths(model.J, model.L, model.max_order)
+    angular = _angular_for(model, dtype, ops)
+    n_p = n_paths(model.J, model.L, model.max_order, None if angular is None else angular.shape[0])
     g = xp.asarray(g, dtype=dtype).reshape(images.shape[0], n_p, *((1, 1) if model.average else (Ho, Wo)))
     with np.errstate(over="ignore", invalid="ignore"):
         x = pad_images(images, model.padded_shape, xp)
         if model.log_eps is not None:
             # d log(|S| + eps) = sign(S) dS / (|S| + eps), S after any averaging.
-            S = scattering_2d(x, bank, model.max_order, ops)
+            S = scattering_2d(x, bank, model.max_order, ops, angular)
             if model.average:
                 S = S.mean(axis=(2, 3), keepdims=True)
             g = g * xp.sign(S) / (xp.abs(S) + model.log_eps)
         if model.average:
             g = xp.broadcast_to(g / (Ho * Wo), (*g.shape[:2], Ho, Wo))
-        gx = scattering_2d_vjp(x, xp.ascontiguousarray(g), bank, model.max_order, ops)
+        gx = scattering_2d_vjp(x, xp.ascontiguousarray(g), bank, model.max_order, ops, angular)
         return pad_images_adjoint(gx, model.image_shape, model.padded_shape, xp)
 
 
@@ -162,6 +176,16 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         Number of wavelet orientations in :math:`[0, \pi)`.
     max_order : {1, 2}, default=2
         Highest scattering order.
+    second_order : {"translation", "roto-translation"}, default="translation"
+        The second layer's wavelets (used with ``max_order=2``).
+        ``"translation"``: kymatio's, ``|x * psi_{j1,t1}| * psi_{j2,t2}``.
+        ``"roto-translation"``: the joint space-angle layer of Oyallon &
+        Mallat (2015): those complex maps are also filtered along ``t1``
+        by a small bank of periodic wavelets and a low-pass (two angular
+        octaves, both senses of rotation) before the modulus, which makes
+        the coefficients stable to small rotations and encodes how edges
+        turn.  It needs ``L >= 4``; with ``L=8``, each ``(j1, j2, t2)``
+        has 28 angular outputs instead of 8.
     shape : tuple of (int, int), default=None
         Image size ``(H, W)``.  ``None`` takes it from ``(n, H, W[, C])``
         input, or, for flattened input, reads ``H * W`` pixels as a square
@@ -225,10 +249,20 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         Coarse positions ``(H', W')`` per map: ``max(1, size // 2**J)``.
     n_paths_ : int
         Scattering paths per channel: ``1 + J L + L^2 J (J - 1) / 2`` at
-        ``max_order=2``.
+        ``max_order=2`` (``1 + J L + R L J (J - 1) / 2`` with the ``R``
+        angular outputs of the roto-translation layer).
     paths_ : list of tuple
         ``(order, j1, theta1, j2, theta2)`` of each path in output order
-        (``-1`` where not applicable).
+        (``-1`` where not applicable); for the roto-translation layer the
+        second-order paths hold the angular output ``r`` (a row of
+        ``angular_filters_``) in place of ``theta1``.
+    angular_filters_ : ndarray of shape (R, L), complex, or None
+        The roto-translation layer's filtering along ``theta1`` (row ``r``
+        gives angular output ``r``); ``None`` for the translation layer.
+    angular_labels_ : list of str or None
+        Name of each angular output: ``k0p_a3`` is sample 3 of the finest
+        angular wavelet, ``k0m`` its mirror (the other sense of rotation),
+        ``k1p`` / ``k1m`` the next octave, ``lp`` the low-pass.
     filters_ : MorletFilterBank
         Fourier-domain filters (``phi``, ``psi``) for the padded grid,
         shared with other estimators through a cache.
@@ -282,6 +316,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         "J": [Interval(Integral, 1, None, closed="left")],
         "L": [Interval(Integral, 1, None, closed="left")],
         "max_order": [Interval(Integral, 1, 2, closed="both")],
+        "second_order": [StrOptions({"translation", "roto-translation"})],
         "shape": [tuple, list, None],
         "n_channels": [Interval(Integral, 1, None, closed="left"), None],
         "channel_layout": [StrOptions({"last", "first"})],
@@ -301,6 +336,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         max_order=2,
         shape=None,
         *,
+        second_order="translation",
         n_channels=None,
         channel_layout="last",
         output="maps",
@@ -315,6 +351,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         self.L = L
         self.max_order = max_order
         self.shape = shape
+        self.second_order = second_order
         self.n_channels = n_channels
         self.channel_layout = channel_layout
         self.output = output
@@ -360,8 +397,19 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         self.channel_layout_ = self.channel_layout
         self.padded_shape_ = padded_shape(shape, J)
         self.output_shape_ = tuple(output_size(s, J) for s in shape)
-        self.n_paths_ = n_paths(J, L, max_order)
-        self.paths_ = scattering_paths(J, L, max_order)
+        angular, labels = None, None
+        if self.second_order == "roto-translation" and max_order == 2:
+            if L < 4:
+                raise ValueError(
+                    f"second_order='roto-translation' filters along the L={L} orientations, which needs L >= 4; "
+                    "use L >= 4 (8 is the authors' choice) or second_order='translation'."
+                )
+            angular, labels = angular_filter_bank(L)
+        self.angular_filters_ = angular
+        self.angular_labels_ = labels
+        n_angular = None if angular is None else angular.shape[0]
+        self.n_paths_ = n_paths(J, L, max_order, n_angular)
+        self.paths_ = scattering_paths(J, L, max_order, n_angular)
         self.filters_ = filter_bank(*self.padded_shape_, J, L, np.float64)
         average = self.output == "mean"
         positions = 1 if average else self.output_shape_[0] * self.output_shape_[1]
@@ -376,6 +424,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
             average=average,
             log_eps=float(self.log_eps) if self.log else None,
             n_features_out=n_channels * self.n_paths_ * positions,
+            angular=angular,
         )
         return self
 
@@ -604,7 +653,9 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
             ``[c{c}_]s0``, ``[c{c}_]s1_j{j1}_t{theta1}`` or
-            ``[c{c}_]s2_j{j1}_t{theta1}_j{j2}_t{theta2}``, followed by
+            ``[c{c}_]s2_j{j1}_t{theta1}_j{j2}_t{theta2}`` (for the
+            roto-translation layer ``[c{c}_]s2_j{j1}_{label}_j{j2}_t{theta2}``,
+            ``label`` from ``angular_labels_``), followed by
             ``_y{y}_x{x}`` for ``output="maps"``; the channel prefix only
             when ``n_channels_ > 1``.
         """
@@ -616,6 +667,8 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
                 names.append("s0")
             elif order == 1:
                 names.append(f"s1_j{j1}_t{t1}")
+            elif self.angular_labels_ is not None:
+                names.append(f"s2_j{j1}_{self.angular_labels_[t1]}_j{j2}_t{t2}")
             else:
                 names.append(f"s2_j{j1}_t{t1}_j{j2}_t{t2}")
         names = np.asarray(names, dtype=object)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from skscatter._kernels.fourier import get_fourier_ops
+from skscatter.scattering._angular import angular_filter_bank
 from skscatter.scattering._core import n_paths, pad_images, reflect_indices, scattering_2d, scattering_paths
 from skscatter.scattering._filter_bank import filter_bank, filter_bank_for, padded_shape
 from tests._reference import scattering_reference
@@ -44,3 +45,33 @@ def test_core_matches_float64_reference(backend, shape, J, L, max_order, global_
     expected = scattering_reference(images, J, L, max_order, bank)
     assert got.shape[-2:] == out_shape
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("shape, J, L", [((16, 16), 2, 4), ((13, 21), 3, 6), ((9, 12), 2, 5), ((24, 10), 3, 8)])
+def test_roto_translation_core_matches_float64_reference(backend, shape, J, L, global_random_seed):
+    # The angular filtering along t1 written as explicit loops over the
+    # parents' complex maps, then modulus and low-pass, in float64.
+    rng = np.random.default_rng(global_random_seed)
+    images = rng.normal(size=(2, *shape))
+    angular, _ = angular_filter_bank(L)
+    padded = padded_shape(shape, J)
+    ops = get_fourier_ops(backend, 1)
+    ops_bank = filter_bank_for(ops, *padded, J, L, np.float64)
+    got = scattering_2d(pad_images(images, padded, np), ops_bank, 2, ops, angular=angular)
+    expected = scattering_reference(images, J, L, 2, filter_bank(*padded, J, L), angular=angular)
+    assert got.shape[1] == n_paths(J, L, 2, n_angular=angular.shape[0]) == len(scattering_paths(J, L, 2, angular.shape[0]))
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_identity_angular_filters_give_the_translation_layer():
+    # With A = I the roto-translation layer is the translation layer, path by path.
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(2, 16, 16))
+    padded = padded_shape((16, 16), 3)
+    ops = get_fourier_ops("numba", 1)
+    bank = filter_bank_for(ops, *padded, 3, 4, np.float64)
+    x = pad_images(images, padded, np)
+    np.testing.assert_allclose(
+        scattering_2d(x, bank, 2, ops, angular=np.eye(4, dtype=np.complex128)), scattering_2d(x, bank, 2, ops), rtol=1e-12
+    )

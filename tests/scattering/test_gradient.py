@@ -87,6 +87,8 @@ def _directional_check(est, X, rng, h=1e-6):
         (dict(J=2, L=4, output="mean"), (2, 16, 16)),
         (dict(J=2, L=4, log=True, log_eps=1e-2), (2, 16, 16)),
         (dict(J=3, L=2, output="mean", log=True), (1, 24, 20, 2)),
+        (dict(J=2, L=4, second_order="roto-translation"), (2, 16, 16)),
+        (dict(J=3, L=5, second_order="roto-translation", log=True), (1, 20, 18, 2)),
     ],
 )
 def test_vjp_equals_finite_differences(params, shape, global_random_seed):
@@ -117,6 +119,7 @@ def test_vjp_of_flat_input_and_float32(global_random_seed):
         (dict(J=3, L=3), (2, 20, 17, 3)),
         (dict(J=2, L=4, output="mean", log=True), (3, 16, 16)),
         (dict(J=1, L=2, max_order=1, channel_layout="first"), (2, 2, 5, 7)),
+        (dict(J=2, L=4, second_order="roto-translation"), (2, 16, 16, 3)),
     ],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

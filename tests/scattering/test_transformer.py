@@ -111,6 +111,26 @@ def test_feature_names_encode_order_scale_angle_colour_position():
     assert mean.get_feature_names_out().tolist()[-1] == "s2_j0_t1_j1_t1"
 
 
+def test_roto_translation_paths_and_names():
+    # J=3, L=8 (the authors'): 28 angular outputs per (j1, j2, theta2).
+    X = np.random.default_rng(0).normal(size=(2, 32, 32, 3))
+    est = ScatteringTransformer(J=3, L=8, second_order="roto-translation").fit(X)
+    assert est.n_paths_ == 1 + 3 * 8 + 28 * 8 * 3 == len(est.paths_)
+    assert est.angular_filters_.shape == (28, 8) and len(est.angular_labels_) == 28
+    names = est.get_feature_names_out().reshape(3, est.n_paths_, 4, 4)
+    assert names[0, 25, 0, 0] == "c0_s2_j0_k0p_a0_j1_t0_y0_x0"
+    assert names[2, -1, 3, 3] == "c2_s2_j1_lp_a3_j2_t7_y3_x3"
+    # Orders 0 and 1 are the translation layer's.
+    translation = ScatteringTransformer(J=3, L=8).fit(X)
+    Xt = est.transform(X).reshape(2, 3, est.n_paths_, 16)
+    np.testing.assert_allclose(Xt[:, :, :25], translation.transform(X).reshape(2, 3, -1, 16)[:, :, :25], rtol=1e-12)
+    # float32 and the array-expression backend compute the same function.
+    np.testing.assert_allclose(est.transform(X.astype(np.float32)), Xt.reshape(2, -1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(est.set_params(backend="numpy", n_jobs=2).transform(X), Xt.reshape(2, -1), rtol=1e-12)
+    # A property of the fitted model: set_params without refit keeps it.
+    assert est.set_params(second_order="translation").transform(X).shape == (2, 3 * est.n_paths_ * 16)
+
+
 def test_mean_output_is_the_average_of_the_maps(global_random_seed):
     X = np.random.default_rng(global_random_seed).random((3, 256))
     maps = ScatteringTransformer(J=2, L=4).fit_transform(X)
@@ -250,21 +270,28 @@ def test_backend_cupy_without_cupy_is_an_import_error(monkeypatch):
     J=st.integers(1, 4),
     L=st.integers(1, 5),
     max_order=st.sampled_from([1, 2]),
+    second_order=st.sampled_from(["translation", "roto-translation"]),
     dtype=st.sampled_from([np.float32, np.float64, np.int64, np.uint8]),
     scale=st.sampled_from([1e-30, 1.0, 1e6, 1e30]),
     output=st.sampled_from(["maps", "mean"]),
     log=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_random_configurations_never_crash_or_return_nan(H, W, C, J, L, max_order, dtype, scale, output, log, seed):
+def test_random_configurations_never_crash_or_return_nan(
+    H, W, C, J, L, max_order, second_order, dtype, scale, output, log, seed
+):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(2, H, W, C)) * scale
     if np.dtype(dtype).kind in "iu":
         X = np.clip(X, np.iinfo(dtype).min, np.iinfo(dtype).max)
     X = X.astype(dtype)
-    est = ScatteringTransformer(J=J, L=L, max_order=max_order, output=output, log=log)
+    est = ScatteringTransformer(J=J, L=L, max_order=max_order, second_order=second_order, output=output, log=log)
     if 2**J > max(H, W):
         with pytest.raises(ValueError, match="too large|at least 2 pixels"):
+            est.fit(X)
+        return
+    if second_order == "roto-translation" and max_order == 2 and L < 4:
+        with pytest.raises(ValueError, match="L >= 4"):
             est.fit(X)
         return
     try:

@@ -35,6 +35,7 @@ SPEC = Spec(
         J=1,
         L=2,
         max_order=1,
+        second_order="roto-translation",
         shape=(8, 8),
         n_channels=3,
         channel_layout="first",
@@ -48,6 +49,13 @@ SPEC = Spec(
         Hostile("verbose_negative_after_fit", lambda X, r: X, "transform", after_fit=dict(verbose=-1), match="'verbose' parameter"),
         Hostile("J_true", lambda X, r: X, "fit", params=dict(J=True), match="'J' parameter.*int.*Got True"),
         Hostile("J_too_large", lambda X, r: X, "fit", params=dict(J=4), match="J=4 is too large.*use J <= 3"),
+        Hostile(
+            "roto_translation_few_orientations",
+            lambda X, r: X,
+            "fit",
+            params=dict(L=2, second_order="roto-translation"),
+            match="second_order='roto-translation'.*L=2.*use L >= 4",
+        ),
         Hostile(
             "float32_near_overflow",
             lambda X, r: (X * 1e37).astype(np.float32),
