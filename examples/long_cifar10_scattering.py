@@ -100,8 +100,12 @@ def to_yuv(images, upsample=1):
     return yuv.astype(np.float32, copy=False)
 
 
-def make_features(J=3, upsample=1, n_jobs=-1, verbose=0, fine=False):
+def make_features(J=3, upsample=1, n_jobs=-1, verbose=0, fine=False, second_order="translation"):
     """YUV conversion then log scattering of each channel: the features both heads read.
+
+    ``second_order="roto-translation"`` gives the ``J`` scattering the
+    authors' joint space-angle second layer (28 angular outputs per
+    ``(j1, j2, theta2)`` instead of 8: 3 x 697 paths at ``J=3``).
 
     With ``fine``, the first-order maps at one scale finer (``J - 1``,
     sampled twice as densely: 3 x 17 paths on 8 x 8 positions at ``J=3``)
@@ -114,7 +118,8 @@ def make_features(J=3, upsample=1, n_jobs=-1, verbose=0, fine=False):
 
     def scattering(j, max_order):
         return ScatteringTransformer(J=j, L=8, max_order=max_order, shape=(side, side), n_channels=3,
-                                     channel_layout="last", log=True, log_eps=1e-3, n_jobs=n_jobs, verbose=verbose)
+                                     channel_layout="last", second_order=second_order, log=True, log_eps=1e-3,
+                                     n_jobs=n_jobs, verbose=verbose)
 
     transform = scattering(J, 2)
     if fine:
@@ -310,7 +315,7 @@ def select(X_train, y_train, args):
     """Held-out comparison on the training set: fit on all but the last 5,000 (with their copies), score those."""
     n_fit = len(X_train) - 5000
     n_copies = len(copies(args.shift))
-    features = make_features(args.J, args.upsample, args.n_jobs, fine=args.fine).fit(X_train[:1])
+    features = make_features(args.J, args.upsample, args.n_jobs, fine=args.fine, second_order=args.second_order).fit(X_train[:1])
     Z_fit = featurise_all(features, X_train[:n_fit], args, "held-out fit part, all copies", "select_fit")
     y_fit = np.tile(y_train[:n_fit], n_copies)
     Z_held = featurise_all(features, X_train[n_fit:], args, "held-out part, all copies", "select_held")
@@ -366,7 +371,7 @@ def write_json(path, args, results=None, selection=None, argv=None, cost=None):
         flat["selection_best"] = max(selection)[1]
     settings = dict(n_train=args.n_train, J=args.J, upsample=args.upsample, n_components=args.n_components,
                     linear_alpha=args.linear_alpha, kernel_alpha=args.kernel_alpha, select=args.select,
-                    fine=args.fine, shift=args.shift, heads=args.heads,
+                    fine=args.fine, shift=args.shift, heads=args.heads, second_order=args.second_order,
                     linear_head=args.linear_head, C=args.C, max_iter=args.max_iter)
     return write_recorded(path, "long_cifar10_scattering", argv=argv, settings=settings, results=flat, selection=spec)
 
@@ -402,6 +407,9 @@ def make_parser():
     parser.add_argument("--fine", action=argparse.BooleanOptionalAction, default=True,
                         help="append the first-order maps at scale J - 1 (8 x 8 positions at J=3) to the features "
                              "(the default; --no-fine leaves them out)")
+    parser.add_argument("--second-order", choices=["translation", "roto-translation"], default="translation",
+                        help="second layer of the J scattering: kymatio's translation wavelets (the default) or the "
+                             "authors' roto-translation wavelets (filtered along the angle too; 2.7x the features)")
     parser.add_argument("--heads", choices=["both", "linear"], default="both",
                         help="heads to fit (the kernel head sees the images and mirror images only)")
     parser.add_argument("--feature-dir", default=None,
@@ -441,7 +449,7 @@ def main(argv=None):
 
     X_test, y_test = fetch_cifar10(args.data_home, subset="test", return_X_y=True)
     print(f"CIFAR-10: {len(X_test)} test images")
-    features = make_features(args.J, args.upsample, args.n_jobs, fine=args.fine).fit(X_train[:1])
+    features = make_features(args.J, args.upsample, args.n_jobs, fine=args.fine, second_order=args.second_order).fit(X_train[:1])
     n_copies = len(copies(args.shift))
     Z_train = featurise_all(features, X_train, args, "train, all copies", "train")
     y_fit = np.tile(y_train, n_copies)

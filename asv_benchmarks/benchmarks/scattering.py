@@ -67,6 +67,26 @@ class ScatteringTransformerBenchmark(Benchmark):
     track_images_per_second.unit = "images/s"
 
 
+class SecondLayerBenchmark(Benchmark):
+    """Warm transform time of the translation and roto-translation second layers (colour 32x32, J=3, L=8)."""
+
+    param_names = ["second_order", "n_jobs"]
+    params = (["translation", "roto-translation"], N_JOBS_VALS)
+
+    def setup(self, second_order, n_jobs):
+        self.X, shape, channels, J = _images("colour 32x32 J=3")
+        self.estimator = ScatteringTransformer(
+            J=J, L=8, shape=shape, n_channels=channels, second_order=second_order, n_jobs=n_jobs
+        ).fit(self.X[:1])
+        self.estimator.transform(self.X[:1])
+
+    def time_transform(self, *args):
+        self.estimator.transform(self.X)
+
+    def peakmem_transform(self, *args):
+        self.estimator.transform(self.X)
+
+
 class GradientBenchmark(Benchmark):
     """The vector-Jacobian product beside the forward transform it differentiates (float32, L=8)."""
 
