@@ -263,10 +263,11 @@ def test_cifar10_scattering_writer(load_example, tmp_path):
     example = load_example("long_cifar10_scattering")
     args = argparse.Namespace(n_train=50000, J=3, upsample=1, n_components=6000, linear_alpha=5000.0,
                               kernel_alpha=0.05, select=False, fine=False, shift=0, heads="both",
-                              linear_head="ridge", C=1e-3, max_iter=300)
+                              linear_head="ridge", C=1e-3, max_iter=300, second_order="roto-translation")
     example.write_json(tmp_path / "r.json", args, results={"linear": {"accuracy": 0.7, "flip_averaged": 0.71}})
     record = read(tmp_path / "r.json")
     assert record["results"] == {"linear_accuracy": 0.7, "linear_flip_averaged": 0.71} and "selection" not in record
+    assert record["settings"]["second_order"] == "roto-translation"
     args.select = True
     example.write_json(tmp_path / "r.json", args, selection=[(0.6, "ridge alpha=1000"), (0.65, "Nystroem alpha=0.05")])
     spec = read(tmp_path / "r.json")["selection"]
@@ -301,7 +302,7 @@ def test_cifar10_scattering_writer_keeps_the_cost(load_example, tmp_path):
     example = load_example("long_cifar10_scattering")
     args = argparse.Namespace(n_train=50000, J=3, upsample=1, n_components=6000, linear_alpha=10000.0,
                               kernel_alpha=0.05, select=False, fine=True, shift=0, heads="linear",
-                              linear_head="ridge", C=1e-3, max_iter=300)
+                              linear_head="ridge", C=1e-3, max_iter=300, second_order="translation")
     example.write_json(tmp_path / "r.json", args, results={"linear": {"accuracy": 0.7}},
                        cost={"total_seconds": 958.2, "peak_resident_memory_GB": 18.9})
     record = read(tmp_path / "r.json")
