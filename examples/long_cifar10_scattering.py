@@ -34,8 +34,14 @@ builds that pipeline from scikit-learn parts and skscatter:
 
 The authors resized the images to 64 x 64 and used ``J=4`` with
 roto-translation wavelets on the second layer (82.3 %); this example stays
-at the native 32 x 32 with translation scattering (``--J`` and ``--upsample``
-change that), which is what two cores afford within the hour.
+at the native 32 x 32 (``--J`` and ``--upsample`` change that), which is
+what two cores afford within the hour.  ``--second-order
+roto-translation`` gives the ``J`` scattering the authors' joint
+space-angle second layer (``ScatteringTransformer(second_order=...)``: 3 x
+697 paths, 36,720 features with the finer maps, about twice the transform
+time).  On held-out training images (fit on 5,000 and their flips, scored
+on the next 5,000, logistic ``C = 1e-3``) it scored 68.8 % (69.2 %
+flip-averaged) against 67.7 % (68.3 %) for the translation layer.
 
 Every choice was made on the training set only: ``--select`` fits on the
 first 45,000 training images (and their flips) and scores the last 5,000

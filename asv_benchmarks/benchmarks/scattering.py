@@ -38,6 +38,15 @@ def _images(regime):
     return random_images(n, height, width, channels), (height, width), channels, J
 
 
+def _warm_estimator(regime, **params):
+    """Images of ``regime`` and a ScatteringTransformer (L=8) fitted to them, its kernels compiled or loaded."""
+    X, shape, channels, J = _images(regime)
+    estimator = ScatteringTransformer(J=J, L=8, shape=shape, n_channels=channels, **params).fit(X[:1])
+    # Compile (or load) the kernels outside the timed region.
+    estimator.transform(X[:1])
+    return X, estimator
+
+
 class ScatteringTransformerBenchmark(Benchmark):
     """Warm transform time and peak memory, L=8, max_order=2, float32."""
 
@@ -45,12 +54,7 @@ class ScatteringTransformerBenchmark(Benchmark):
     params = (list(REGIMES), ["numba", "numpy"], N_JOBS_VALS)
 
     def setup(self, regime, backend, n_jobs):
-        self.X, shape, channels, J = _images(regime)
-        self.estimator = ScatteringTransformer(
-            J=J, L=8, shape=shape, n_channels=channels, backend=backend, n_jobs=n_jobs
-        ).fit(self.X[:1])
-        # Compile (or load) the kernels outside the timed region.
-        self.estimator.transform(self.X[:1])
+        self.X, self.estimator = _warm_estimator(regime, backend=backend, n_jobs=n_jobs)
 
     def time_transform(self, *args):
         self.estimator.transform(self.X)
@@ -74,11 +78,7 @@ class SecondLayerBenchmark(Benchmark):
     params = (["translation", "roto-translation"], N_JOBS_VALS)
 
     def setup(self, second_order, n_jobs):
-        self.X, shape, channels, J = _images("colour 32x32 J=3")
-        self.estimator = ScatteringTransformer(
-            J=J, L=8, shape=shape, n_channels=channels, second_order=second_order, n_jobs=n_jobs
-        ).fit(self.X[:1])
-        self.estimator.transform(self.X[:1])
+        self.X, self.estimator = _warm_estimator("colour 32x32 J=3", second_order=second_order, n_jobs=n_jobs)
 
     def time_transform(self, *args):
         self.estimator.transform(self.X)
