@@ -96,7 +96,8 @@ def angular_filter_bank(L):
     if L < MIN_ORIENTATIONS:
         raise ValueError(
             f"second_order='roto-translation' filters along the L={L} orientations, which needs "
-            f"L >= {MIN_ORIENTATIONS}; use L >= {MIN_ORIENTATIONS} (8 is the authors' choice)."
+            f"L >= {MIN_ORIENTATIONS}; use L >= {MIN_ORIENTATIONS} (8 is the authors' choice) "
+            "or second_order='translation'."
         )
     responses = _responses(L)
     # Scale every filter by one constant: the largest Littlewood-Paley sum is 1.

@@ -182,9 +182,9 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         ``"roto-translation"``: the joint space-angle layer of Oyallon &
         Mallat (2015): those complex maps are also filtered along ``t1``
         by a small bank of periodic wavelets and a low-pass (two angular
-        octaves, both senses of rotation) before the modulus, which makes
-        the coefficients stable to small rotations and encodes how edges
-        turn.  It needs ``L >= 4``; with ``L=8``, each ``(j1, j2, t2)``
+        octaves, both senses of rotation) before the modulus: the
+        coefficients record how the response varies with the orientation,
+        and the angular low-pass averages neighbouring orientations.  It needs ``L >= 4``; with ``L=8``, each ``(j1, j2, t2)``
         has 28 angular outputs instead of 8.
     shape : tuple of (int, int), default=None
         Image size ``(H, W)``.  ``None`` takes it from ``(n, H, W[, C])``
@@ -399,12 +399,7 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         self.output_shape_ = tuple(output_size(s, J) for s in shape)
         angular, labels = None, None
         if self.second_order == "roto-translation" and max_order == 2:
-            if L < 4:
-                raise ValueError(
-                    f"second_order='roto-translation' filters along the L={L} orientations, which needs L >= 4; "
-                    "use L >= 4 (8 is the authors' choice) or second_order='translation'."
-                )
-            angular, labels = angular_filter_bank(L)
+            angular, labels = angular_filter_bank(L)  # refuses L < 4
         self.angular_filters_ = angular
         self.angular_labels_ = labels
         n_angular = None if angular is None else angular.shape[0]
