@@ -176,6 +176,10 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         Number of wavelet orientations in :math:`[0, \pi)`.
     max_order : {1, 2}, default=2
         Highest scattering order.
+    shape : tuple of (int, int), default=None
+        Image size ``(H, W)``.  ``None`` takes it from ``(n, H, W[, C])``
+        input, or, for flattened input, reads ``H * W`` pixels as a square
+        (as a ``1 x n`` row, with a warning, when not a perfect square).
     second_order : {"translation", "roto-translation"}, default="translation"
         The second layer's wavelets (used with ``max_order=2``).
         ``"translation"``: kymatio's, ``|x * psi_{j1,t1}| * psi_{j2,t2}``.
@@ -184,12 +188,9 @@ class ScatteringTransformer(TransformerMixin, BaseEstimator):
         by a small bank of periodic wavelets and a low-pass (two angular
         octaves, both senses of rotation) before the modulus: the
         coefficients record how the response varies with the orientation,
-        and the angular low-pass averages neighbouring orientations.  It needs ``L >= 4``; with ``L=8``, each ``(j1, j2, t2)``
-        has 28 angular outputs instead of 8.
-    shape : tuple of (int, int), default=None
-        Image size ``(H, W)``.  ``None`` takes it from ``(n, H, W[, C])``
-        input, or, for flattened input, reads ``H * W`` pixels as a square
-        (as a ``1 x n`` row, with a warning, when not a perfect square).
+        and the angular low-pass averages neighbouring orientations.  It
+        needs ``L >= 4``; with ``L=8``, each ``(j1, j2, t2)`` has 28
+        angular outputs instead of 8.
     n_channels : int, default=None
         Number of colour channels ``C``.  ``None`` takes it from 4D input and
         means 1 for 2D and 3D input.  Each channel is scattered separately.
