@@ -109,6 +109,23 @@ def pad_images(x, padded, xp):
     return x[:, rows][:, :, cols]
 
 
+def children_index(first_child, n_children, j1, j2, R, L):
+    """Output paths of the ``R * L`` second-order maps of ``(j1, j2)``, in ``(parent, t2)`` order.
+
+    Child ``(j2, t2)`` of parent ``t1`` (or angular output ``r``) sits at
+    ``first_child + t1 * n_children + (j2 - j1 - 1) * L + t2``, where
+    ``first_child`` is the first second-order path of scale ``j1``.
+    """
+    t1, t2 = np.meshgrid(np.arange(R), np.arange(L), indexing="ij")
+    return (first_child + t1 * n_children + (j2 - j1 - 1) * L + t2).ravel()
+
+
+def mix_orientations(angular, w, B, xp):
+    """``angular`` (R, L) applied along ``t1`` of complex maps ``w`` (B * L, P, m, n): (B * R, P, m, n)."""
+    R, L = angular.shape
+    return xp.matmul(angular, w.reshape(B, L, -1)).reshape(B * R, *w.shape[1:])
+
+
 def scattering_2d(x, bank, max_order, ops, angular=None):
     """Scattering coefficients of a batch of padded images.
 
@@ -163,13 +180,8 @@ def scattering_2d(x, bank, max_order, ops, angular=None):
             k2 = 2 ** (j2 - j1)
             w2 = ops.ifft2(ops.filter_fold(u1_half, bank.psi[j1][j2 * L : (j2 + 1) * L], k2, n1))
             if angular is not None:
-                # (B, t1, t2 y x): one small complex matrix along t1.
-                w2 = xp.matmul(angular, w2.reshape(B, L, -1)).reshape(B * R, L, *w2.shape[-2:])
+                w2 = mix_orientations(angular, w2, B, xp)
             s2 = average(ops.modulus(w2), j2).reshape(B, R * L, Ho, Wo)
-            # Child (j2, t2) of parent (j1, t1) (or angular output r) sits at
-            # first_child + t1 * n_children + (j2 - j1 - 1) * L + t2.
-            t1, t2 = np.meshgrid(np.arange(R), np.arange(L), indexing="ij")
-            index = first_child + t1 * n_children + (j2 - j1 - 1) * L + t2
-            out[:, xp.asarray(index.ravel())] = s2
+            out[:, xp.asarray(children_index(first_child, n_children, j1, j2, R, L))] = s2
         first_child += R * n_children
     return out

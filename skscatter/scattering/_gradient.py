@@ -31,7 +31,7 @@ or array expressions on NumPy and CuPy).
 
 import numpy as np
 
-from ._core import n_paths
+from ._core import children_index, mix_orientations, n_paths
 
 
 def lowpass_adjoint(gS, rows, cols, xp):
@@ -116,14 +116,13 @@ def scattering_2d_vjp(x, g, bank, max_order, ops, angular=None):
                 k2 = 2 ** (j2 - j1)
                 psi2 = bank.psi[j1][j2 * L : (j2 + 1) * L]
                 Z2 = ops.ifft2(ops.filter_fold(U1_half, psi2, k2, n1))  # (B * L, L, m1 / k2, n1 / k2)
-                t1, t2 = np.meshgrid(np.arange(R), np.arange(L), indexing="ij")
-                index = first_child + t1 * n_children + (j2 - j1 - 1) * L + t2
-                gS2 = g[:, xp.asarray(index.ravel())].reshape(B * R, L, *g.shape[2:])
+                index = children_index(first_child, n_children, j1, j2, R, L)
+                gS2 = g[:, xp.asarray(index)].reshape(B * R, L, *g.shape[2:])
                 if angular is None:
                     gZ2 = ops.modulus_adjoint(average_adjoint(gS2, j2), Z2)
                 else:
                     # y = A z along t1, so the cotangent of z is A^H times y's.
-                    Y2 = xp.matmul(angular, Z2.reshape(B, L, -1)).reshape(B * R, L, *Z2.shape[-2:])
+                    Y2 = mix_orientations(angular, Z2, B, xp)
                     gY2 = ops.modulus_adjoint(average_adjoint(gS2, j2), Y2)
                     gZ2 = xp.matmul(xp.conj(angular).T, gY2.reshape(B, R, -1)).reshape(Z2.shape)
                 wavelet_adjoint(gZ2, psi2, k2, n1, gU1_half, ops)
