@@ -38,8 +38,8 @@ at the native 32 x 32 (``--J`` and ``--upsample`` change that), which is
 what two cores afford within the hour.  ``--second-order
 roto-translation`` gives the ``J`` scattering the authors' joint
 space-angle second layer (``ScatteringTransformer(second_order=...)``: 3 x
-697 paths, 36,720 features with the finer maps, about twice the transform
-time).  On held-out training images (fit on 5,000 and their flips, scored
+697 paths, 36,720 features with the finer maps, 1.6 to 1.7 times the
+transform time).  On held-out training images (fit on 5,000 and their flips, scored
 on the next 5,000, logistic ``C = 1e-3``) it scored 68.8 % (69.2 %
 flip-averaged) against 67.7 % (68.3 %) for the translation layer.
 
