@@ -1,4 +1,4 @@
-"""``RectifiedChannels`` of ``examples/plot_ucr_scattering.py`` on small synthetic series."""
+"""Helpers of ``examples/plot_ucr_scattering.py`` (rectified channels, candidate ranking, averaged ridges) on small synthetic data."""
 
 import sys
 
@@ -48,3 +48,49 @@ def test_other_channel_counts_are_refused(example):
         rect.transform(np.zeros((3, 3, 10)))
     with pytest.raises(ValueError, match="n_series, n_channels, length"):
         example.RectifiedChannels().fit(np.zeros((3, 10)))
+
+
+def test_ranking_keeps_the_listing_order_in_ties(example):
+    late = np.nextafter(0.9, 1.0)  # as the same fold accuracies summed in another order may give
+    scores = {"a": 0.8, "b": 0.9, "c": late, "d": 0.95, "e": 1 / 3}
+    assert example.ranked_candidates(scores) == ["d", "b", "c", "a", "e"]
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_one_ridge_averaged_alone_predicts_as_it_does(example, n_classes):
+    rng = np.random.default_rng(n_classes)
+    X = rng.standard_normal((60, 8))
+    y = np.array(["cat", "dog", "eel", "fox"])[: n_classes][np.argmax(X[:, :n_classes], axis=1)]
+    model = example.ridge().fit(X[:40], y[:40])
+    np.testing.assert_array_equal(example.averaged_decision([model], [X[40:]]), model.predict(X[40:]))
+
+
+def test_averaging_follows_the_more_confident_ridge(example):
+    # Two ridges on different features of the same series: where they
+    # disagree, the average sides with the larger decision value.
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b", "c"], 20)
+    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    F1 = onehot + 0.3 * rng.standard_normal((60, 3))
+    F2 = onehot[:, ::-1] + 0.3 * rng.standard_normal((60, 3))
+    models = [example.ridge().fit(F, y) for F in (F1, F2)]
+    tests = [rng.standard_normal((25, 3)), rng.standard_normal((25, 3))]
+    d1, d2 = (m.decision_function(T) for m, T in zip(models, tests))
+    expected = models[0].classes_[np.argmax(d1 + d2, axis=1)]
+    got = example.averaged_decision(models, tests)
+    np.testing.assert_array_equal(got, expected)
+    assert np.any(got != models[0].predict(tests[0])) and np.any(got != models[1].predict(tests[1]))
+
+
+def test_shared_transforms_give_each_candidates_own_features(example):
+    # candidate_features runs each distinct scattering once and shares it;
+    # every candidate must still get what its own pipeline computes.
+    rng = np.random.default_rng(1)
+    X_fit, X_new = rng.standard_normal((6, 2, 64)), rng.standard_normal((3, 2, 64))
+    labels = list(example.candidates(64, pool="rectified"))
+    assert len(labels) == 20
+    shared = example.candidate_features(labels, X_fit, [X_fit, X_new])
+    for label in labels:
+        pipeline = example.scattering_features(*example.candidates(64, pool="rectified")[label], X_fit)
+        for X, got in zip((X_fit, X_new), shared[label]):
+            np.testing.assert_allclose(got, pipeline.transform(X), rtol=1e-12, atol=1e-12, err_msg=label)
