@@ -487,7 +487,12 @@ if results:
 # chosen candidates' 5-fold scores but *lowered* the single-candidate test
 # mean to 0.846 (separate run): one candidate picked among many, within
 # the noise of a few dozen series, picks noise.  Averaging several is the
-# other answer to that noise.
+# other answer to that noise; it does not make a wider pool pay either:
+# eight more candidates with maps of eight windows (``T=2**(J_L - 3)``),
+# alone and beside the fine maps, lowered the nested score of the
+# five-candidate average from 0.883 to 0.873 (test mean 0.905; the same
+# script with the pool extended, a separate run), so the pool stays at
+# twenty.
 #
 # Scattering still loses, plainly: 0.918 mean accuracy against
 # MiniRocket's 0.942, 2.4 points, short of the aim of 2, with a slower
