@@ -94,3 +94,11 @@ def test_shared_transforms_give_each_candidates_own_features(example):
         pipeline = example.scattering_features(*example.candidates(64, pool="rectified")[label], X_fit)
         for X, got in zip((X_fit, X_new), shared[label]):
             np.testing.assert_allclose(got, pipeline.transform(X), rtol=1e-12, atol=1e-12, err_msg=label)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_rectified_channels_keep_float32(example, dtype):
+    X = np.arange(2 * 3 * 8).reshape(2, 3, 8).astype(dtype)
+    out = example.RectifiedChannels().fit(X).transform(X)
+    assert out.dtype == (np.float32 if dtype == np.float32 else np.float64)
+    np.testing.assert_allclose(out[:, 0], X[:, 0])
