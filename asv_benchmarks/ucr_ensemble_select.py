@@ -56,18 +56,20 @@ def nested_scores(ex, F, y, ks, seed=1):
     return {k: float(np.mean(a)) for k, a in accuracy.items()}
 
 
-def test_scores(ex, X_train, y_train, X_test, y_test, ks):
-    """Test accuracy of the average of the best ``k`` candidates, ranked on the whole training split."""
-    labels = list(ex.candidates(X_train.shape[-1]))
-    F = ex.candidate_features(labels, X_train, [X_train, X_test])
+def test_scores(ex, F, y_train, F_test, y_test, ks):
+    """Test accuracy of the average of the best ``k`` candidates, ranked on the whole training split.
+
+    ``F`` and ``F_test`` map each candidate to its training and test features.
+    """
+    labels = list(F)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    scores = {label: cross_val_score(ex.ridge(), F[label][0], y_train, cv=folds).mean() for label in labels}
+    scores = {label: cross_val_score(ex.ridge(), F[label], y_train, cv=folds).mean() for label in labels}
     ranked = ex.ranked_candidates(scores)
-    models = {label: ex.ridge().fit(F[label][0], y_train) for label in ranked[: max(ks)]}
+    models = {label: ex.ridge().fit(F[label], y_train) for label in ranked[: max(ks)]}
     out = {}
     for k in ks:
         best = ranked[:k]
-        predicted = ex.averaged_decision([models[b] for b in best], [F[b][1] for b in best])
+        predicted = ex.averaged_decision([models[b] for b in best], [F_test[b] for b in best])
         out[k] = float(np.mean(predicted == y_test))
     return out
 
@@ -86,11 +88,14 @@ def main():
     for name in args.datasets or ex.DATASETS:
         X_train, y_train, X_test, y_test = ex.load(name)
         labels = list(ex.candidates(X_train.shape[-1]))
-        F = {label: Fs[0] for label, Fs in ex.candidate_features(labels, X_train, [X_train]).items()}
+        # Both splits' features in one call, so the test features reuse the fitted transforms.
+        features = ex.candidate_features(labels, X_train, [X_train, X_test] if args.test else [X_train])
+        F = {label: Fs[0] for label, Fs in features.items()}
         nested[name] = nested_scores(ex, F, y_train, ks)
         line = f"{name:22s} nested " + " ".join(f"k={k}:{nested[name][k]:.3f}" for k in ks)
         if args.test:
-            tested[name] = test_scores(ex, X_train, y_train, X_test, y_test, ks)
+            F_test = {label: Fs[1] for label, Fs in features.items()}
+            tested[name] = test_scores(ex, F, y_train, F_test, y_test, ks)
             line += " | test " + " ".join(f"k={k}:{tested[name][k]:.3f}" for k in ks)
         print(line, flush=True)
     print(f"{'mean':22s} nested " + " ".join(f"k={k}:{np.mean([n[k] for n in nested.values()]):.3f}" for k in ks), end="")

@@ -274,7 +274,8 @@ def candidate_features(labels, X_fit, splits):
     rectifier = RectifiedChannels().fit(X_fit)
     inputs = {False: [X_fit, *splits]}
     if any(options[label][2] for label in labels):
-        inputs[True] = [rectifier.transform(X) for X in inputs[False]]
+        rectified_fit = rectifier.transform(X_fit)  # reused where a split is X_fit itself
+        inputs[True] = [rectified_fit if X is X_fit else rectifier.transform(X) for X in inputs[False]]
     fitted, coefficients = {}, {}
     out = {}
     for label in labels:
