@@ -102,3 +102,20 @@ def test_rectified_channels_keep_float32(example, dtype):
     out = example.RectifiedChannels().fit(X).transform(X)
     assert out.dtype == (np.float32 if dtype == np.float32 else np.float64)
     np.testing.assert_allclose(out[:, 0], X[:, 0])
+
+
+def test_acsf1_phases_puts_every_fourth_sample_in_a_channel(monkeypatch):
+    # The diagnostic of asv_benchmarks/ucr_acsf1_phases.py: sample 4 t + r goes to channel r, the tail is dropped.
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "asv_benchmarks"
+    monkeypatch.syspath_prepend(str(folder))  # as when run as a script, beside ucr_ensemble_select
+    spec = importlib.util.spec_from_file_location("ucr_acsf1_phases", folder / "ucr_acsf1_phases.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    X = np.arange(2 * 1 * 10, dtype=np.float32).reshape(2, 1, 10)
+    out = script.phases(X)
+    assert out.shape == (2, 4, 2) and out.dtype == np.float32
+    for r in range(4):
+        np.testing.assert_array_equal(out[:, r], X[:, 0, r:8:4])
