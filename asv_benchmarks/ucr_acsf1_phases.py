@@ -4,10 +4,8 @@ In ``examples/plot_ucr_scattering.py`` the scattering loses 12 points to
 MiniRocket on ACSF1 (appliance power draw, 1,460 samples per series),
 more than on any other set.  Its training series have a structure at the
 sampling scale: every fourth sample sits on a level of its own (one phase
-of the four is far above the other three in almost every series).  The
-modulus and the low-pass of a scattering transform mix the four phases
-before any averaging, where MiniRocket's kernels at dilation 1 and 4 can
-keep them apart.
+of the four is far above the other three in almost every series), and
+the first layer's modulus and low-pass mix the four phases.
 
 This script checks that explanation without changing the example: it
 runs both methods, exactly as the example does (twenty scattering
